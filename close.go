@@ -1,0 +1,61 @@
+package wal
+
+import (
+	"github.com/waldb/wal/record"
+)
+
+// Close makes every entry durable, marks the log closed cleanly, and
+// releases the directory lock. Every later call returns ErrClosed. If the
+// log had failed (ErrFailed), Close releases it and returns that error.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.closed = true
+	l.wake()
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	l.stopBackground()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.flushing {
+		l.cond.Wait()
+	}
+	err := l.err
+	if err == nil && l.tail != nil {
+		err = l.closeTail()
+	}
+	l.dropPrepared()
+	for _, s := range l.sealed {
+		s.retire()
+	}
+	if l.tail != nil {
+		l.tail.retire()
+	}
+	l.publish()
+	if lerr := l.lock.Close(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// closeTail syncs everything, then appends a clean-close marker (a sync
+// marker whose value is its own offset), trims the preallocated space and
+// syncs again, so reopening reads only real records and reports a clean
+// shutdown. REQUIRES: mu held.
+func (l *Log) closeTail() error {
+	if err := l.syncAll(); err != nil {
+		return err
+	}
+	off := l.lsn - l.tailBase
+	l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(off))
+	l.lsn += record.HeaderSize + 1
+	if err := l.tail.f.Truncate(l.lsn - l.tailBase); err != nil {
+		l.fail(err)
+		return l.err
+	}
+	return l.syncAll()
+}

@@ -1,0 +1,145 @@
+package wal
+
+import (
+	"fmt"
+
+	"github.com/waldb/wal/record"
+)
+
+// maxSpareBuffer bounds the capacity of a write buffer kept for reuse, so
+// one huge batch does not pin its memory forever.
+const maxSpareBuffer = 16 << 20
+
+// flush hands buf to the OS at its tail offset and, with sync, fdatasyncs
+// the tail; the caller becomes the flush leader for the duration. mu is
+// released during the syscalls so other writers keep filling the other
+// buffer. A failure is sticky (see fail).
+// REQUIRES: mu held; !flushing; tail != nil.
+func (l *Log) flush(sync bool) {
+	l.flushing = true
+	buf := l.buf
+	l.buf, l.spare = l.spare[:0], nil
+	l.flushBuf = buf
+	off := l.written - l.tailBase
+	end := l.written + int64(len(buf))
+	lastIdx := l.last
+	f := l.tail.f
+	l.mu.Unlock()
+
+	var err error
+	if len(buf) > 0 {
+		_, err = f.WriteAt(buf, off)
+	}
+	if err == nil && sync {
+		// fdatasync: the data and the file size; segment files are
+		// preallocated, so usually no metadata needs writing.
+		err = f.Sync()
+	}
+
+	l.mu.Lock()
+	l.flushing, l.flushBuf = false, nil
+	if cap(buf) <= maxSpareBuffer {
+		l.spare = buf[:0]
+	}
+	switch {
+	case err != nil:
+		l.fail(fmt.Errorf("segment %s offset %d: %w", l.tail.name, off, err))
+	case sync:
+		l.written, l.synced = end, end
+		if lastIdx > l.synIdx {
+			// Record that [0, end) of this segment is durable, so that
+			// recovery can tell damage there from a torn tail.
+			l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(end-l.tailBase))
+			l.lsn += record.HeaderSize + 1
+		}
+		l.synIdx = lastIdx
+	default:
+		l.written = end
+	}
+	l.cond.Broadcast()
+}
+
+// fail makes err sticky and rolls the log's view back to what is durable:
+// entries whose bytes a failed write or fsync may have lost are no longer
+// readable and are never acknowledged (a retried fsync could succeed after
+// the kernel dropped the dirty pages, PostgreSQL's "fsyncgate").
+// REQUIRES: mu held; !flushing.
+func (l *Log) fail(err error) {
+	if l.err == nil {
+		l.err = &failedError{cause: err}
+	}
+	if l.tail != nil && l.synIdx < l.last {
+		keep := uint64(0)
+		if l.synIdx >= l.tail.first {
+			keep = l.synIdx - l.tail.first + 1
+		}
+		l.tailOffs = l.tailOffs[:keep]
+		l.last = l.synIdx
+	}
+	l.buf = l.buf[:0]
+	l.lsn, l.written, l.entryEnd = l.synced, l.synced, l.synced
+	l.cond.Broadcast()
+}
+
+// waitDurable returns once the bytes before LSN end are durable, leading
+// flushes as needed. REQUIRES: mu held.
+func (l *Log) waitDurable(end int64) error {
+	for l.synced < end {
+		if l.err != nil {
+			return l.err
+		}
+		if l.flushing {
+			l.cond.Wait()
+			continue
+		}
+		l.flush(true)
+	}
+	return nil
+}
+
+// syncAll makes every byte written so far durable, markers included, and
+// waits for any flush in progress. REQUIRES: mu held.
+func (l *Log) syncAll() error {
+	if err := l.waitDurable(l.lsn); err != nil {
+		return err
+	}
+	for l.flushing {
+		l.cond.Wait()
+	}
+	if l.synced < l.lsn {
+		return l.syncAll()
+	}
+	return l.err
+}
+
+// commit finishes a write per the sync policy: under SyncAlways (or when
+// forced) it waits for durability; otherwise it hands the buffer to the OS
+// once it reaches BufferSize. REQUIRES: mu held.
+func (l *Log) commit(force bool) error {
+	if force || l.opts.SyncPolicy == SyncAlways {
+		return l.waitDurable(l.entryEnd)
+	}
+	if len(l.buf) < l.opts.BufferSize {
+		return nil
+	}
+	for l.flushing && len(l.buf) >= 4*l.opts.BufferSize {
+		l.cond.Wait()
+	}
+	if !l.flushing && l.err == nil {
+		l.flush(false)
+	}
+	return l.err
+}
+
+// Sync makes every entry written so far durable.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if l.err != nil {
+		return l.err
+	}
+	return l.waitDurable(l.entryEnd)
+}

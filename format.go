@@ -1,0 +1,203 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"strings"
+
+	"github.com/waldb/wal/record"
+)
+
+// On-disk constants. Never change these: FORMAT.md specifies them and
+// testdata/golden pins them.
+const (
+	formatVersion = 1
+
+	segHeaderSize  = 40
+	segTrailerSize = 40
+	metaSize       = 56
+
+	segMagic     = "WALDBSEG"
+	trailerMagic = "WALDBIDX"
+	metaMagic    = "WALDBMET"
+
+	// flagReset marks a segment that supersedes every segment with a
+	// smaller sequence number (written by Reset and by emptying the log).
+	flagReset = 1
+
+	segSuffix = ".wal"
+	tmpSuffix = ".tmp"
+	lockName  = "LOCK"
+	metaName  = "META"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func maskedCRC(b []byte) uint32 { return record.Mask(crc32.Checksum(b, castagnoli)) }
+
+// segmentName is "<seq as 16 hex digits>-<first index as 20 digits>.wal", so
+// names sort by sequence number and show the first index.
+func segmentName(seq, first uint64) string {
+	return fmt.Sprintf("%016x-%020d%s", seq, first, segSuffix)
+}
+
+// parseSegmentName is the inverse of segmentName.
+func parseSegmentName(name string) (seq, first uint64, ok bool) {
+	base, found := strings.CutSuffix(name, segSuffix)
+	if !found || len(base) != 16+1+20 || base[16] != '-' {
+		return 0, 0, false
+	}
+	seq, err1 := strconv.ParseUint(base[:16], 16, 64)
+	first, err2 := strconv.ParseUint(base[17:], 10, 64)
+	return seq, first, err1 == nil && err2 == nil
+}
+
+// segHeader is the fixed header at offset 0 of every segment file.
+//
+//	0  8  magic "WALDBSEG"
+//	8  2  format version (1)
+//	10 2  flags (bit 0: reset)
+//	12 4  reserved, zero
+//	16 8  sequence number (equals the one in the file name)
+//	24 8  index of the segment's first entry
+//	32 4  masked CRC-32C of bytes [0, 32)
+//	36 4  reserved, zero
+type segHeader struct {
+	flags uint16
+	seq   uint64
+	first uint64
+}
+
+func (h segHeader) encode() []byte {
+	b := make([]byte, segHeaderSize)
+	copy(b, segMagic)
+	binary.LittleEndian.PutUint16(b[8:], formatVersion)
+	binary.LittleEndian.PutUint16(b[10:], h.flags)
+	binary.LittleEndian.PutUint64(b[16:], h.seq)
+	binary.LittleEndian.PutUint64(b[24:], h.first)
+	binary.LittleEndian.PutUint32(b[32:], maskedCRC(b[:32]))
+	return b
+}
+
+func decodeSegHeader(b []byte) (segHeader, error) {
+	if len(b) < segHeaderSize || string(b[:8]) != segMagic {
+		return segHeader{}, fmt.Errorf("bad segment magic")
+	}
+	if got := binary.LittleEndian.Uint32(b[32:]); got != maskedCRC(b[:32]) {
+		return segHeader{}, fmt.Errorf("segment header checksum mismatch")
+	}
+	if v := binary.LittleEndian.Uint16(b[8:]); v != formatVersion {
+		return segHeader{}, fmt.Errorf("unsupported format version %d", v)
+	}
+	return segHeader{
+		flags: binary.LittleEndian.Uint16(b[10:]),
+		seq:   binary.LittleEndian.Uint64(b[16:]),
+		first: binary.LittleEndian.Uint64(b[24:]),
+	}, nil
+}
+
+// segTrailer closes a sealed segment; it is the file's last 40 bytes, and
+// the index block (count little-endian uint32 record offsets, one per entry
+// in index order) sits right before it.
+//
+//	0  8  magic "WALDBIDX"
+//	8  8  first index
+//	16 8  entry count
+//	24 8  offset of the index block
+//	32 4  masked CRC-32C of the index block
+//	36 4  masked CRC-32C of bytes [0, 36)
+type segTrailer struct {
+	first    uint64
+	count    uint64
+	indexOff uint64
+	indexCRC uint32
+}
+
+func (t segTrailer) encode() []byte {
+	b := make([]byte, segTrailerSize)
+	copy(b, trailerMagic)
+	binary.LittleEndian.PutUint64(b[8:], t.first)
+	binary.LittleEndian.PutUint64(b[16:], t.count)
+	binary.LittleEndian.PutUint64(b[24:], t.indexOff)
+	binary.LittleEndian.PutUint32(b[32:], t.indexCRC)
+	binary.LittleEndian.PutUint32(b[36:], maskedCRC(b[:36]))
+	return b
+}
+
+// decodeSegTrailer parses a trailer and checks it against the file size.
+func decodeSegTrailer(b []byte, fileSize int64) (segTrailer, bool) {
+	if len(b) < segTrailerSize || string(b[:8]) != trailerMagic {
+		return segTrailer{}, false
+	}
+	if binary.LittleEndian.Uint32(b[36:]) != maskedCRC(b[:36]) {
+		return segTrailer{}, false
+	}
+	t := segTrailer{
+		first:    binary.LittleEndian.Uint64(b[8:]),
+		count:    binary.LittleEndian.Uint64(b[16:]),
+		indexOff: binary.LittleEndian.Uint64(b[24:]),
+		indexCRC: binary.LittleEndian.Uint32(b[32:]),
+	}
+	ok := t.indexOff >= segHeaderSize && t.count <= uint64(fileSize)/4 &&
+		t.indexOff+4*t.count+segTrailerSize == uint64(fileSize)
+	return t, ok
+}
+
+// appendIndexBlock encodes record offsets as an index block.
+func appendIndexBlock(dst []byte, offs []uint32) []byte {
+	for _, o := range offs {
+		dst = binary.LittleEndian.AppendUint32(dst, o)
+	}
+	return dst
+}
+
+// metaRecord is the META file, replaced atomically (temp file, fsync,
+// rename, directory fsync) by TruncateFront and TruncateBack.
+//
+//	0  8  magic "WALDBMET"
+//	8  2  format version (1)
+//	10 6  reserved, zero
+//	16 8  front: first index of the log
+//	24 8  frontSeq: tail segment's sequence number when front was written;
+//	      a reset segment with a larger sequence number supersedes front
+//	32 8  back: index of the last entry kept by the latest TruncateBack
+//	40 8  backSeq: tail segment's sequence number at that TruncateBack, or 0;
+//	      entries above back in segments with seq <= backSeq are void
+//	48 4  masked CRC-32C of bytes [0, 48)
+//	52 4  reserved, zero
+type metaRecord struct {
+	front, frontSeq uint64
+	back, backSeq   uint64
+}
+
+func (m metaRecord) encode() []byte {
+	b := make([]byte, metaSize)
+	copy(b, metaMagic)
+	binary.LittleEndian.PutUint16(b[8:], formatVersion)
+	binary.LittleEndian.PutUint64(b[16:], m.front)
+	binary.LittleEndian.PutUint64(b[24:], m.frontSeq)
+	binary.LittleEndian.PutUint64(b[32:], m.back)
+	binary.LittleEndian.PutUint64(b[40:], m.backSeq)
+	binary.LittleEndian.PutUint32(b[48:], maskedCRC(b[:48]))
+	return b
+}
+
+func decodeMeta(b []byte) (metaRecord, error) {
+	if len(b) != metaSize || string(b[:8]) != metaMagic {
+		return metaRecord{}, fmt.Errorf("bad META magic or size")
+	}
+	if binary.LittleEndian.Uint32(b[48:]) != maskedCRC(b[:48]) {
+		return metaRecord{}, fmt.Errorf("META checksum mismatch")
+	}
+	if v := binary.LittleEndian.Uint16(b[8:]); v != formatVersion {
+		return metaRecord{}, fmt.Errorf("unsupported META version %d", v)
+	}
+	return metaRecord{
+		front:    binary.LittleEndian.Uint64(b[16:]),
+		frontSeq: binary.LittleEndian.Uint64(b[24:]),
+		back:     binary.LittleEndian.Uint64(b[32:]),
+		backSeq:  binary.LittleEndian.Uint64(b[40:]),
+	}, nil
+}

@@ -1,0 +1,125 @@
+package wal
+
+import (
+	"io"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/waldb/wal/vfs"
+)
+
+// Log is a write-ahead log in one directory. All methods are safe for
+// concurrent use.
+//
+// # Concurrency protocol
+//
+// mu guards every field below it. Writers encode records into buf under mu
+// and, under SyncAlways, wait for synced to pass the end of their bytes. The
+// writer that finds no flush in progress becomes the leader: it swaps buf
+// for the spare buffer, releases mu, writes the old buffer and fdatasyncs,
+// reacquires mu, advances written and synced, and broadcasts cond. While it
+// is in the syscalls, other writers fill the fresh buffer; each flush
+// therefore covers every writer that arrived during the previous one, so
+// the batch size adapts to the fsync latency and the arrival rate without
+// a delay knob: a lone writer flushes at once, a crowd shares each fsync.
+//
+// Positions are LSNs: byte counts since Open, monotonic across segments. A
+// byte at LSN x of the tail lives at file offset x - tailBase.
+//
+// Invariants (when !flushing): synced <= written <= lsn, and buf holds the
+// bytes [written, lsn). While flushing, flushBuf holds [written,
+// written+len(flushBuf)) and buf the rest. Every sealed segment's bytes are
+// durable. first <= last+1; the log is empty iff last < first.
+//
+// Sealed segments are also published, immutable, in view, so Read of a
+// sealed entry takes no lock.
+type Log struct {
+	dir    string
+	opts   Options
+	fs     vfs.FS
+	lock   io.Closer
+	report Report
+	view   atomic.Pointer[view]
+	bg     background
+
+	mu       sync.Mutex
+	cond     sync.Cond
+	closed   bool
+	err      error // sticky failure; see ErrFailed
+	meta     metaRecord
+	first    uint64
+	last     uint64
+	sealed   []*segment
+	tail     *segment
+	tailOffs []uint32 // record offset of each tail entry, in index order
+	tailBase int64
+	lsn      int64
+	written  int64
+	synced   int64
+	entryEnd int64  // LSN just past the last entry record
+	synIdx   uint64 // last index whose record is durable
+	buf      []byte
+	spare    []byte
+	flushing bool
+	flushBuf []byte
+	prep     *prepared
+	tmpSeq   int
+	notify   chan struct{} // closed when entries are added; nil if nobody waits
+}
+
+// view is the lock-free snapshot Read uses for sealed segments.
+type view struct {
+	closed bool
+	first  uint64
+	sealed []*segment
+}
+
+func joinPath(dir, name string) string { return filepath.Join(dir, name) }
+
+// publish makes the current sealed segments and first index visible to
+// lock-free readers. REQUIRES: mu held.
+func (l *Log) publish() {
+	l.view.Store(&view{closed: l.closed, first: l.first, sealed: l.sealed})
+}
+
+// reportedFirst is FirstIndex's result. REQUIRES: mu held.
+func (l *Log) reportedFirst() uint64 {
+	if l.last < l.first && l.first == 1 {
+		return 0
+	}
+	return l.first
+}
+
+// FirstIndex returns the index of the first entry. While the log is empty
+// it returns LastIndex()+1, the index the next write takes, except that a
+// log whose next index is 1 reports 0 (as a new log does).
+func (l *Log) FirstIndex() (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, ErrClosed
+	}
+	return l.reportedFirst(), nil
+}
+
+// LastIndex returns the index of the last entry, or FirstIndex()-1 while the
+// log is empty (0 for a new log).
+func (l *Log) LastIndex() (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, ErrClosed
+	}
+	return l.last, nil
+}
+
+// Recovery returns the report of what Open found and repaired.
+func (l *Log) Recovery() Report { return l.report }
+
+// Dir returns the log's directory.
+func (l *Log) Dir() string { return l.dir }
+
+// ClearCache exists for tidwall/wal compatibility; the log keeps no
+// segment cache (sealed segments are memory-mapped), so it does nothing.
+func (l *Log) ClearCache() error { return nil }

@@ -1,0 +1,252 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/waldb/wal/vfs"
+)
+
+// Open opens the log in dir, creating the directory and an empty log if
+// needed, and recovers it (see Report and FORMAT.md). A nil opts means
+// defaults. Open takes an exclusive lock on the directory: a second Open,
+// in this process or another, fails with ErrLocked until Close.
+//
+// Open proceeds as a pipeline: lock, list, load META, load segments, apply
+// resets and truncations, recover the tail, apply the front, start writing.
+func Open(dir string, opts *Options) (*Log, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, opts: o, fs: o.FS}
+	l.cond.L = &l.mu
+	r := &opener{l: l, rep: &l.report, resetSeq: 0}
+	if err := r.run(); err != nil {
+		r.abort()
+		return nil, err
+	}
+	l.publish()
+	l.startBackground()
+	return l, nil
+}
+
+// opener holds the state of one Open.
+type opener struct {
+	l        *Log
+	rep      *Report
+	names    []string
+	segs     []*segment // sorted by seq
+	hasMeta  bool
+	resetSeq uint64
+	removed  bool
+	stateSet bool
+}
+
+func (r *opener) run() error {
+	for _, step := range []func() error{
+		r.lockDir, r.loadMeta, r.loadSegments, r.applyReset, r.checkSegments,
+		r.applyFront, r.finishTail, r.syncRemovals,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	l := r.l
+	r.rep.FirstIndex = l.reportedFirst()
+	r.rep.LastIndex = l.last
+	r.rep.Segments = len(l.sealed) + 1
+	return nil
+}
+
+// abort releases what a failed Open acquired.
+func (r *opener) abort() {
+	for _, s := range append(r.segs, r.l.sealed...) {
+		s.retire()
+	}
+	if r.l.tail != nil {
+		r.l.tail.retire()
+	}
+	if r.l.lock != nil {
+		_ = r.l.lock.Close()
+	}
+}
+
+// lockDir creates the directory, refuses one that holds foreign files and
+// nothing of a log, and takes the lock.
+func (r *opener) lockDir() error {
+	l := r.l
+	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		return fmt.Errorf("wal: creating directory: %w", err)
+	}
+	names, err := l.fs.List(l.dir)
+	if err != nil {
+		return fmt.Errorf("wal: listing %s: %w", l.dir, err)
+	}
+	ours := false
+	for _, n := range names {
+		if _, _, ok := parseSegmentName(n); ok || n == lockName || n == metaName || strings.HasSuffix(n, tmpSuffix) {
+			ours = true
+		}
+	}
+	if !ours && len(names) > 0 {
+		return fmt.Errorf("%w: %s holds %d entries (such as %q) and no log files", ErrNotLog, l.dir, len(names), names[0])
+	}
+	lk, err := l.fs.Lock(joinPath(l.dir, lockName))
+	if errors.Is(err, vfs.ErrLocked) {
+		return fmt.Errorf("%w: %s", ErrLocked, l.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("wal: locking %s: %w", l.dir, err)
+	}
+	l.lock = lk
+	r.names = names
+	return nil
+}
+
+// loadMeta reads the META file if present.
+func (r *opener) loadMeta() error {
+	l := r.l
+	f, err := l.fs.Open(joinPath(l.dir, metaName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("wal: opening META: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, metaSize+1)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("wal: reading META: %w", err)
+	}
+	m, err := decodeMeta(b[:n])
+	if err != nil {
+		return corruptf("%s: %v", joinPath(l.dir, metaName), err)
+	}
+	l.meta, r.hasMeta = m, true
+	return nil
+}
+
+// loadSegments opens every segment file, checks its header, and removes
+// leftover temporary files.
+func (r *opener) loadSegments() error {
+	type named struct {
+		name       string
+		seq, first uint64
+	}
+	var found []named
+	for _, n := range r.names {
+		seq, first, ok := parseSegmentName(n)
+		switch {
+		case ok:
+			found = append(found, named{n, seq, first})
+		case strings.HasSuffix(n, tmpSuffix):
+			if err := r.remove(n, "temporary file of an unfinished creation"); err != nil {
+				return err
+			}
+		case n != lockName && n != metaName:
+			r.rep.Ignored = append(r.rep.Ignored, n)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
+	for i, n := range found {
+		s, err := r.openSegment(n.name, n.seq, n.first, i == len(found)-1)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			r.segs = append(r.segs, s)
+		}
+	}
+	return nil
+}
+
+// openSegment opens one segment and validates its header. A last segment
+// with no valid header and nothing but zeros is an unfinished creation and
+// is removed (nil, nil): the log writes a header durably before naming a
+// segment, so no acknowledged entry can live there.
+func (r *opener) openSegment(name string, seq, first uint64, isLast bool) (*segment, error) {
+	l := r.l
+	f, err := l.fs.OpenReadWrite(joinPath(l.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("wal: opening segment %s: %w", name, err)
+	}
+	size, err := f.Size()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("wal: segment %s: %w", name, err)
+	}
+	hb := make([]byte, segHeaderSize)
+	if size >= segHeaderSize {
+		if _, err := f.ReadAt(hb, 0); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("wal: segment %s: reading header: %w", name, err)
+		}
+	}
+	h, herr := decodeSegHeader(hb)
+	if herr != nil {
+		if zero, _ := allZero(f, 0, size); isLast && zero {
+			f.Close()
+			return nil, r.remove(name, "empty segment of an unfinished creation")
+		}
+		f.Close()
+		return nil, corruptf("segment %s offset 0: %v", name, herr)
+	}
+	if h.seq != seq || h.first != first {
+		f.Close()
+		return nil, corruptf("segment %s: header says seq %d first %d", name, h.seq, h.first)
+	}
+	return newSegment(f, l.dir, name, h), nil
+}
+
+// applyReset drops segments superseded by the newest reset segment.
+func (r *opener) applyReset() error {
+	keep := 0
+	for i, s := range r.segs {
+		if s.flags&flagReset != 0 {
+			keep, r.resetSeq = i, s.seq
+		}
+	}
+	for _, s := range r.segs[:keep] {
+		if err := r.dropSegment(s, "superseded by a reset"); err != nil {
+			return err
+		}
+	}
+	r.segs = r.segs[keep:]
+	if r.hasMeta && r.l.meta.backSeq < r.resetSeq {
+		r.l.meta.back, r.l.meta.backSeq = 0, 0
+	}
+	return nil
+}
+
+// remove deletes a file of the directory and records why.
+func (r *opener) remove(name, why string) error {
+	if err := r.l.fs.Remove(joinPath(r.l.dir, name)); err != nil {
+		return fmt.Errorf("wal: removing %s: %w", name, err)
+	}
+	r.rep.Removed = append(r.rep.Removed, Removal{Name: name, Reason: why})
+	r.removed = true
+	return nil
+}
+
+func (r *opener) dropSegment(s *segment, why string) error {
+	s.retire()
+	return r.remove(s.name, why)
+}
+
+// syncRemovals makes the removals durable: fsync of the directory, so a
+// removed segment cannot reappear after a crash.
+func (r *opener) syncRemovals() error {
+	if !r.removed {
+		return nil
+	}
+	if err := r.l.fs.SyncDir(r.l.dir); err != nil {
+		return fmt.Errorf("wal: syncing directory: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package wal
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/waldb/wal/record"
+	"github.com/waldb/wal/vfs"
+)
+
+// SyncPolicy says when written entries are made durable.
+type SyncPolicy int
+
+const (
+	// SyncAlways (the default): a write returns only after an fdatasync
+	// covering its bytes succeeded. Concurrent writers share fsyncs (group
+	// commit).
+	SyncAlways SyncPolicy = iota
+	// SyncInterval: a background fsync every Options.SyncInterval (Redis's
+	// appendfsync everysec). A power loss may lose the writes of the last
+	// interval; a process crash loses at most what was still buffered
+	// (see Options.FlushInterval and Options.BufferSize).
+	SyncInterval
+	// SyncNever: the log never fsyncs by itself; the OS writes back when it
+	// likes, and Sync, Close, rotation and truncations make data durable.
+	SyncNever
+)
+
+// String returns the policy's name.
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncAlways:
+		return "always"
+	case SyncInterval:
+		return "interval"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// RecoveryMode says how Open treats damage in the tail segment, the only
+// segment it scans (modelled on RocksDB's WALRecoveryMode).
+type RecoveryMode int
+
+const (
+	// TolerateTornTail (the default): a torn tail (partial record, an
+	// incomplete batch, preallocated zeros, garbage after the last good
+	// record) is truncated and reported. Damage to bytes that a later sync
+	// marker proves were durable is ErrCorrupt.
+	TolerateTornTail RecoveryMode = iota
+	// AbsoluteConsistency: any partial record or garbage after the last
+	// good record is ErrCorrupt; only zeros (never-written preallocated
+	// space) may follow it.
+	AbsoluteConsistency
+	// PointInTime: recover to the last good record before the first damage,
+	// even where a sync marker proves later bytes were durable; what is
+	// dropped is reported, never served.
+	PointInTime
+)
+
+// Defaults and limits.
+const (
+	DefaultSegmentSize   = 64 << 20
+	DefaultMaxEntrySize  = 64 << 20
+	DefaultBufferSize    = 1 << 20
+	DefaultSyncInterval  = time.Second
+	DefaultFlushInterval = 10 * time.Millisecond
+	// MaxSegmentSize bounds SegmentSize so record offsets fit the 32-bit
+	// entries of a sealed segment's index block.
+	MaxSegmentSize = 2 << 30
+)
+
+// Options configures a Log. The zero value of every field means its
+// documented default; a nil *Options means all defaults.
+type Options struct {
+	// FS is the filesystem. Default vfs.Default (the OS).
+	FS vfs.FS
+	// SyncPolicy; default SyncAlways.
+	SyncPolicy SyncPolicy
+	// NoSync is tidwall/wal's name for SyncPolicy = SyncNever; if true it
+	// overrides SyncPolicy.
+	NoSync bool
+	// SyncInterval is the fsync period of SyncInterval. Default 1s.
+	SyncInterval time.Duration
+	// FlushInterval bounds how long written bytes may sit in the log's
+	// buffer before they are handed to the OS under SyncInterval and
+	// SyncNever, and so what a process crash (not a power loss) can lose.
+	// Default 10ms.
+	FlushInterval time.Duration
+	// BufferSize is the write buffer's flush threshold in bytes (IoTDB's
+	// flush_wal_threshold): under SyncInterval and SyncNever, buffered bytes
+	// are written to the OS as soon as they reach it. Default 1 MiB.
+	BufferSize int
+	// SegmentSize is the size in bytes at which the log moves to a new
+	// segment file. A segment holds at least one batch, so it may exceed
+	// this by the size of one batch. Default 64 MiB, at most 2 GiB.
+	SegmentSize int
+	// MaxEntrySize is the largest entry accepted, in bytes. Default 64 MiB,
+	// at most record.MaxPayload.
+	MaxEntrySize int
+	// NoCopy makes Read return slices that alias the log's memory (the
+	// memory map of a sealed segment) where it can. Such a slice is
+	// read-only and valid only until its entry is removed by a truncation
+	// or Reset, or the log is closed; using it later may crash the process.
+	NoCopy bool
+	// NoPreallocate disables preallocation of segment files. By default a
+	// segment is preallocated to SegmentSize so fdatasync need not update
+	// file metadata.
+	NoPreallocate bool
+	// NoMmap reads sealed segments with pread instead of a memory map.
+	NoMmap bool
+	// RecoveryMode; default TolerateTornTail.
+	RecoveryMode RecoveryMode
+}
+
+// withDefaults validates o and returns a copy with defaults filled in.
+func (o *Options) withDefaults() (Options, error) {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
+	}
+	if c.NoSync {
+		c.SyncPolicy = SyncNever
+	}
+	if c.SyncPolicy < SyncAlways || c.SyncPolicy > SyncNever {
+		return c, fmt.Errorf("wal: invalid SyncPolicy %d", c.SyncPolicy)
+	}
+	if c.RecoveryMode < TolerateTornTail || c.RecoveryMode > PointInTime {
+		return c, fmt.Errorf("wal: invalid RecoveryMode %d", c.RecoveryMode)
+	}
+	setDefault(&c.SyncInterval, DefaultSyncInterval)
+	setDefault(&c.FlushInterval, DefaultFlushInterval)
+	setDefault(&c.BufferSize, DefaultBufferSize)
+	setDefault(&c.SegmentSize, DefaultSegmentSize)
+	setDefault(&c.MaxEntrySize, DefaultMaxEntrySize)
+	switch {
+	case c.SyncInterval < 0 || c.FlushInterval < 0:
+		return c, fmt.Errorf("wal: negative interval")
+	case c.BufferSize < 0:
+		return c, fmt.Errorf("wal: negative BufferSize %d", c.BufferSize)
+	case c.SegmentSize < 0 || c.SegmentSize > MaxSegmentSize:
+		return c, fmt.Errorf("wal: SegmentSize %d outside (0, %d]", c.SegmentSize, MaxSegmentSize)
+	case c.MaxEntrySize < 0 || c.MaxEntrySize > record.MaxPayload:
+		return c, fmt.Errorf("wal: MaxEntrySize %d outside (0, %d]", c.MaxEntrySize, record.MaxPayload)
+	}
+	return c, nil
+}
+
+func setDefault[T int | time.Duration](p *T, def T) {
+	if *p == 0 {
+		*p = def
+	}
+}

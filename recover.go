@@ -1,0 +1,276 @@
+package wal
+
+import (
+	"fmt"
+)
+
+// checkSegments validates the chain of segments: sealed ones by their
+// trailers, unsealed ones by a scan. Only the last segment may be unsealed,
+// except segments an interrupted TruncateBack left (seq <= META's backSeq),
+// whose entries above the kept index are void.
+func (r *opener) checkSegments() error {
+	kept := r.segs[:0]
+	for _, s := range r.segs {
+		if lim := r.limit(s); lim != noLimit && s.first > lim {
+			if err := r.dropSegment(s, "above an interrupted TruncateBack"); err != nil {
+				return err
+			}
+			continue
+		}
+		kept = append(kept, s)
+	}
+	r.segs = kept
+	var expect uint64
+	for i, s := range r.segs {
+		if i > 0 && s.first != expect {
+			return corruptf("segment %s starts at index %d, want %d (missing segment?)", s.name, s.first, expect)
+		}
+		count, err := r.checkSegment(s, i == len(r.segs)-1)
+		if err != nil {
+			return err
+		}
+		expect = s.first + count
+	}
+	return nil
+}
+
+// limit is the last index segment s may hold, by META's TruncateBack record.
+func (r *opener) limit(s *segment) uint64 {
+	if m := r.l.meta; m.backSeq > 0 && s.seq <= m.backSeq {
+		return m.back
+	}
+	return noLimit
+}
+
+// checkSegment validates one segment and returns its entry count. A sealed
+// segment joins l.sealed; an unsealed last segment becomes the tail; any
+// other unsealed one is recovered and sealed.
+func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
+	l, lim := r.l, r.limit(s)
+	sealed, err := r.trySealed(s, isLast, lim)
+	if err != nil {
+		return 0, err
+	}
+	if sealed {
+		l.sealed = append(l.sealed, s)
+		return s.count, nil
+	}
+	if !isLast && lim == noLimit {
+		return 0, corruptf("segment %s is not sealed (bad or missing trailer) but is not the last segment", s.name)
+	}
+	res, err := r.recoverUnsealed(s, lim, isLast)
+	if err != nil {
+		return 0, err
+	}
+	if isLast && lim == noLimit {
+		l.tail, l.tailOffs, l.lsn = s, res.offs, res.end
+		return uint64(len(res.offs)), nil
+	}
+	if err := l.sealSegment(s, res.offs, res.end); err != nil {
+		return 0, err
+	}
+	l.sealed = append(l.sealed, s)
+	return s.count, nil
+}
+
+// trySealed reports whether s has a valid trailer, and seals it if so. The
+// last segment's index block is verified too (its seal may have been torn
+// by a crash). Entries above lim are cut, leaving s unsealed.
+func (r *opener) trySealed(s *segment, isLast bool, lim uint64) (bool, error) {
+	size, err := s.f.Size()
+	if err != nil {
+		return false, fmt.Errorf("wal: segment %s: %w", s.name, err)
+	}
+	if size < segHeaderSize+segTrailerSize {
+		return false, nil
+	}
+	b := make([]byte, segTrailerSize)
+	if _, err := s.f.ReadAt(b, size-segTrailerSize); err != nil {
+		return false, fmt.Errorf("wal: segment %s: reading trailer: %w", s.name, err)
+	}
+	t, ok := decodeSegTrailer(b, size)
+	if !ok || t.first != s.first {
+		return false, nil
+	}
+	s.seal(t, size, r.l.opts.NoMmap)
+	if isLast && s.checkIndex() != nil {
+		s.unseal()
+		return false, nil
+	}
+	if lim == noLimit || s.count == 0 || s.last() <= lim {
+		return true, nil
+	}
+	return false, r.cutSealed(s, lim, size)
+}
+
+// cutSealed truncates a sealed segment after entry lim, completing an
+// interrupted TruncateBack. The segment is left unsealed.
+func (r *opener) cutSealed(s *segment, lim uint64, size int64) error {
+	off, _, err := s.recordBounds(lim + 1)
+	if err != nil {
+		return err
+	}
+	last := s.last()
+	s.unseal()
+	if err := truncateSync(s, off); err != nil {
+		return err
+	}
+	r.rep.Dropped = append(r.rep.Dropped, Dropped{Segment: s.name, From: off, To: size,
+		FirstIndex: lim + 1, LastIndex: last, Reason: "above an interrupted TruncateBack"})
+	return nil
+}
+
+// truncateSync cuts s's file at size and makes the new size durable.
+func truncateSync(s *segment, size int64) error {
+	if err := s.f.Truncate(size); err != nil {
+		return fmt.Errorf("wal: segment %s: truncating to %d: %w", s.name, size, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("wal: segment %s: sync after truncation: %w", s.name, err)
+	}
+	return nil
+}
+
+// recoverUnsealed scans s, decides whether what follows its last complete
+// batch is a torn tail (truncated) or corruption (an error), and cuts it.
+func (r *opener) recoverUnsealed(s *segment, lim uint64, isLast bool) (scanResult, error) {
+	size, err := s.f.Size()
+	if err != nil {
+		return scanResult{}, fmt.Errorf("wal: segment %s: %w", s.name, err)
+	}
+	res, err := scanSegment(s, size, lim, r.l.opts.MaxEntrySize)
+	if err != nil {
+		return res, fmt.Errorf("wal: segment %s: %w", s.name, err)
+	}
+	state, reason, err := r.classifyTail(s, res)
+	if err != nil {
+		return res, err
+	}
+	if isLast {
+		r.rep.State, r.stateSet = state, true
+	}
+	if res.end == size {
+		return res, nil
+	}
+	if reason != "" {
+		d := Dropped{Segment: s.name, From: res.end, To: size, Reason: reason}
+		if res.openFirst > 0 {
+			d.FirstIndex, d.LastIndex = res.openFirst, res.openLast
+		}
+		r.rep.Dropped = append(r.rep.Dropped, d)
+	}
+	return res, truncateSync(s, res.end)
+}
+
+// classifyTail decides what the bytes after res.end are. It returns the
+// recovery state, the reason to report a drop ("" for plain zeros), or
+// ErrCorrupt when a sync marker after the damage proves it was durable.
+func (r *opener) classifyTail(s *segment, res scanResult) (RecoveryState, string, error) {
+	if res.end == res.size {
+		if res.closed {
+			return RecoveryClean, "", nil
+		}
+		return RecoveryZeroedTail, "", nil
+	}
+	if res.voided {
+		return RecoveryTornTail, "above an interrupted TruncateBack", nil
+	}
+	bad := res.bad
+	if bad < 0 {
+		bad = res.end
+	}
+	proof, err := findProof(s.f, res.end, res.size, res.end)
+	if err != nil {
+		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
+	}
+	mode := r.l.opts.RecoveryMode
+	if proof >= 0 && mode != PointInTime {
+		return 0, "", corruptf("segment %s offset %d: %v (a sync marker at offset %d proves these bytes were durable)", s.name, bad, res.badErr, proof)
+	}
+	zero, err := allZero(s.f, res.end, res.size)
+	if err != nil {
+		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
+	}
+	switch {
+	case proof >= 0:
+		return RecoveryPointInTime, fmt.Sprintf("damaged durable record at offset %d: %v", bad, res.badErr), nil
+	case zero && res.openFirst == 0:
+		return RecoveryZeroedTail, "", nil
+	case mode == AbsoluteConsistency:
+		return 0, "", corruptf("segment %s offset %d: incomplete tail (%v) under AbsoluteConsistency", s.name, bad, res.badErr)
+	case res.openFirst > 0:
+		return RecoveryTornTail, "incomplete batch", nil
+	}
+	return RecoveryTornTail, fmt.Sprintf("torn or garbage record at offset %d: %v", bad, res.badErr), nil
+}
+
+// applyFront sets the first and last index and removes segments wholly
+// below the first index (left by an interrupted TruncateFront).
+func (r *opener) applyFront() error {
+	l := r.l
+	if len(r.segs) == 0 {
+		if r.hasMeta {
+			return corruptf("%s: META present but no segment files", l.dir)
+		}
+		l.first, l.last = 1, 0
+		return nil
+	}
+	l.first = r.segs[0].first
+	l.last = l.first - 1
+	if l.tail != nil {
+		l.last = l.tail.first + uint64(len(l.tailOffs)) - 1
+	} else if n := len(l.sealed); n > 0 {
+		l.last = l.sealed[n-1].last()
+	}
+	if m := l.meta; r.hasMeta && m.frontSeq >= r.resetSeq && m.front > l.first {
+		l.first = m.front
+	}
+	if l.first > l.last+1 {
+		return corruptf("%s: META first index %d is beyond the last entry %d", l.dir, l.first, l.last)
+	}
+	return r.dropBelowFront()
+}
+
+// dropBelowFront removes sealed segments whose entries all precede first.
+func (r *opener) dropBelowFront() error {
+	l := r.l
+	keep := l.sealed[:0]
+	for _, s := range l.sealed {
+		if s.last() < l.first {
+			if err := r.dropSegment(s, "below the first index"); err != nil {
+				return err
+			}
+			continue
+		}
+		keep = append(keep, s)
+	}
+	l.sealed = keep
+	return nil
+}
+
+// finishTail makes sure there is a writable tail segment and sets the
+// write positions.
+func (r *opener) finishTail() error {
+	l := r.l
+	if l.tail == nil {
+		var seq uint64 = 1
+		if n := len(r.segs); n > 0 {
+			seq = r.segs[n-1].seq + 1
+		}
+		if err := l.newTail(seq, 0); err != nil {
+			return err
+		}
+	} else {
+		l.preallocTail()
+		l.tailBase = 0
+		l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
+	}
+	switch {
+	case len(r.segs) == 0:
+		r.rep.State = RecoveryNew
+	case !r.stateSet:
+		r.rep.State = RecoveryClean
+	}
+	l.synIdx = l.last
+	return nil
+}

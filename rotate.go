@@ -1,0 +1,204 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/waldb/wal/vfs"
+)
+
+// prepared is a segment file created and preallocated ahead of need, under
+// a temporary name, by a background goroutine (etcd's file pipeline), so a
+// rotation does not wait for file creation and allocation.
+type prepared struct {
+	done chan struct{} // closed when f, tmp and err are set
+	f    vfs.File
+	tmp  string
+	err  error
+}
+
+// startPrepare begins preparing the next segment file. REQUIRES: mu held.
+func (l *Log) startPrepare() {
+	if l.prep != nil || l.closed {
+		return
+	}
+	p := &prepared{done: make(chan struct{}), tmp: l.tmpName()}
+	l.prep = p
+	go func() {
+		p.f, p.err = l.prepareFile(p.tmp)
+		close(p.done)
+	}()
+}
+
+// tmpName returns a fresh temporary file path. REQUIRES: mu held.
+func (l *Log) tmpName() string {
+	l.tmpSeq++
+	return joinPath(l.dir, fmt.Sprintf("prepare-%d%s", l.tmpSeq, tmpSuffix))
+}
+
+// prepareFile creates tmp and preallocates it to the segment size. A
+// filesystem that cannot preallocate is not an error; a full disk is.
+func (l *Log) prepareFile(tmp string) (vfs.File, error) {
+	f, err := l.fs.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("wal: creating %s: %w", tmp, err)
+	}
+	if !l.opts.NoPreallocate {
+		if err := f.Preallocate(int64(l.opts.SegmentSize)); err != nil && !errors.Is(err, vfs.ErrUnsupported) {
+			f.Close()
+			_ = l.fs.Remove(tmp)
+			return nil, fmt.Errorf("wal: preallocating %s: %w", tmp, err)
+		}
+	}
+	return f, nil
+}
+
+// takePrepared returns the prepared file, waiting for it, or prepares one
+// now. REQUIRES: mu held.
+func (l *Log) takePrepared() (vfs.File, string, error) {
+	if p := l.prep; p != nil {
+		l.prep = nil
+		<-p.done
+		if p.err == nil {
+			return p.f, p.tmp, nil
+		}
+	}
+	tmp := l.tmpName()
+	f, err := l.prepareFile(tmp)
+	return f, tmp, err
+}
+
+// dropPrepared removes an unused prepared file. REQUIRES: mu held.
+func (l *Log) dropPrepared() {
+	if p := l.prep; p != nil {
+		l.prep = nil
+		<-p.done
+		if p.err == nil {
+			p.f.Close()
+			_ = l.fs.Remove(p.tmp)
+		}
+	}
+}
+
+// createSegment makes a new segment durable under its final name. The
+// header is written and fsynced before the rename, so a named segment never
+// has a torn header; the directory is fsynced after it, so the name
+// survives a crash before any entry in the segment is acknowledged.
+// REQUIRES: mu held.
+func (l *Log) createSegment(seq, first uint64, flags uint16) (*segment, error) {
+	f, tmp, err := l.takePrepared()
+	if err != nil {
+		return nil, err
+	}
+	h := segHeader{flags: flags, seq: seq, first: first}
+	name := segmentName(seq, first)
+	err = l.installSegment(f, tmp, name, h)
+	if err != nil {
+		f.Close()
+		_ = l.fs.Remove(tmp)
+		return nil, err
+	}
+	return newSegment(f, l.dir, name, h), nil
+}
+
+func (l *Log) installSegment(f vfs.File, tmp, name string, h segHeader) error {
+	if _, err := f.WriteAt(h.encode(), 0); err != nil {
+		return fmt.Errorf("wal: writing header of %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("wal: syncing new segment %s: %w", name, err)
+	}
+	if err := l.fs.Rename(tmp, joinPath(l.dir, name)); err != nil {
+		return fmt.Errorf("wal: naming segment %s: %w", name, err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return fmt.Errorf("wal: syncing directory after creating %s: %w", name, err)
+	}
+	return nil
+}
+
+// newTail creates a tail segment whose first entry is last+1 and starts
+// preparing the one after it. All earlier bytes must be durable.
+// REQUIRES: mu held; no flush in progress.
+func (l *Log) newTail(seq uint64, flags uint16) error {
+	s, err := l.createSegment(seq, l.last+1, flags)
+	if err != nil {
+		return err
+	}
+	l.tail = s
+	l.tailOffs = l.tailOffs[:0]
+	l.tailBase = l.lsn - segHeaderSize
+	l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
+	l.startPrepare()
+	return nil
+}
+
+// preallocTail extends the tail's allocation to the segment size, so that
+// fdatasync need not write allocation metadata. Failure only costs speed.
+// REQUIRES: mu held.
+func (l *Log) preallocTail() {
+	if !l.opts.NoPreallocate {
+		_ = l.tail.f.Preallocate(int64(l.opts.SegmentSize))
+	}
+}
+
+// sealSegment appends the index block and trailer to s after its records
+// (which end at end), cuts the file there and fsyncs it, then seals s. The
+// bytes before end must already be durable: the trailer claims them.
+func (l *Log) sealSegment(s *segment, offs []uint32, end int64) error {
+	blk := appendIndexBlock(make([]byte, 0, 4*len(offs)+segTrailerSize), offs)
+	t := segTrailer{first: s.first, count: uint64(len(offs)), indexOff: uint64(end), indexCRC: maskedCRC(blk)}
+	blk = append(blk, t.encode()...)
+	if _, err := s.f.WriteAt(blk, end); err != nil {
+		return fmt.Errorf("wal: sealing %s: %w", s.name, err)
+	}
+	size := end + int64(len(blk))
+	if err := truncateSync(s, size); err != nil {
+		return err
+	}
+	s.seal(t, size, l.opts.NoMmap)
+	s.indexState.Store(1)
+	return nil
+}
+
+// rotate seals the tail and starts the next segment. A failure to seal is
+// sticky; a failure to create the next segment (a full disk) is not: the
+// log has no tail until a later write creates one.
+// REQUIRES: mu held.
+func (l *Log) rotate() error {
+	t := l.tail
+	if err := l.syncAll(); err != nil {
+		return err
+	}
+	if l.tail != t {
+		return nil // another writer rotated while syncAll released mu
+	}
+	if err := l.sealSegment(t, l.tailOffs, l.lsn-l.tailBase); err != nil {
+		l.fail(err)
+		return l.err
+	}
+	l.sealed = append(l.sealed, t)
+	l.tail = nil
+	l.publish()
+	return l.newTail(t.seq+1, 0)
+}
+
+// ensureTail creates the tail if an earlier rotation could not.
+// REQUIRES: mu held.
+func (l *Log) ensureTail() error {
+	if l.tail != nil {
+		return nil
+	}
+	return l.newTail(l.maxSeq()+1, 0)
+}
+
+// maxSeq is the largest sequence number in use. REQUIRES: mu held.
+func (l *Log) maxSeq() uint64 {
+	if l.tail != nil {
+		return l.tail.seq
+	}
+	if n := len(l.sealed); n > 0 {
+		return l.sealed[n-1].seq
+	}
+	return 0
+}

@@ -1,0 +1,226 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/waldb/wal/record"
+	"github.com/waldb/wal/vfs"
+)
+
+// segment is one segment file. Its identity fields never change. A sealed
+// segment's fields are immutable too, so readers use it without the log's
+// mutex; the tail segment's entry offsets live in the Log, under its mutex.
+//
+// Lifetime: refs starts at 1, the log's reference. Readers pin the segment
+// with acquire/release around each access; retire drops the log's
+// reference, and the last release closes the file and unmaps it. A retired
+// segment can no longer be acquired.
+type segment struct {
+	name  string
+	path  string
+	seq   uint64
+	first uint64
+	flags uint16
+	f     vfs.File
+	refs  atomic.Int64
+	// retired is set once the log dropped its reference.
+	retired atomic.Bool
+	// gone is closed when the last reference is released.
+	gone chan struct{}
+
+	// Sealed segments only.
+	sealed   bool
+	count    uint64
+	indexOff int64
+	indexCRC uint32
+	data     []byte // whole-file memory map, or nil
+	unmap    func() error
+	// indexState caches the verification of the index block: 0 unknown,
+	// 1 good, 2 bad.
+	indexState atomic.Uint32
+}
+
+func newSegment(f vfs.File, dir, name string, h segHeader) *segment {
+	s := &segment{name: name, path: joinPath(dir, name), seq: h.seq, first: h.first, flags: h.flags, f: f}
+	s.refs.Store(1)
+	s.gone = make(chan struct{})
+	return s
+}
+
+func (s *segment) acquire() bool {
+	for {
+		r := s.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+func (s *segment) release() {
+	if s.refs.Add(-1) == 0 {
+		if s.unmap != nil {
+			_ = s.unmap()
+		}
+		_ = s.f.Close()
+		close(s.gone)
+	}
+}
+
+// retire drops the log's reference; it is idempotent.
+func (s *segment) retire() {
+	if !s.retired.Swap(true) {
+		s.release()
+	}
+}
+
+// unseal undoes seal, before the segment is shared with readers.
+func (s *segment) unseal() {
+	if s.unmap != nil {
+		_ = s.unmap()
+	}
+	s.data, s.unmap, s.sealed, s.count = nil, nil, false, 0
+	s.indexState.Store(0)
+}
+
+// last is the index of a sealed segment's last entry.
+func (s *segment) last() uint64 { return s.first + s.count - 1 }
+
+// seal turns s into a sealed segment using trailer t, mapping the file
+// unless noMmap. The segment must not yet be shared with readers.
+func (s *segment) seal(t segTrailer, size int64, noMmap bool) {
+	s.sealed = true
+	s.count = t.count
+	s.indexOff = int64(t.indexOff)
+	s.indexCRC = t.indexCRC
+	if m, ok := s.f.(vfs.Mmapper); ok && !noMmap && size > 0 {
+		if data, unmap, err := m.Mmap(int(size)); err == nil {
+			s.data, s.unmap = data, unmap
+		}
+	}
+}
+
+// readAt reads len(p) bytes at off from the map or the file.
+func (s *segment) readAt(p []byte, off int64) error {
+	if s.data != nil {
+		if off < 0 || off+int64(len(p)) > int64(len(s.data)) {
+			return fmt.Errorf("read [%d,%d) beyond mapped size %d", off, off+int64(len(p)), len(s.data))
+		}
+		copy(p, s.data[off:])
+		return nil
+	}
+	_, err := s.f.ReadAt(p, off)
+	return err
+}
+
+// slice returns bytes [off, off+n) aliasing the map, or a fresh copy.
+func (s *segment) slice(off, n int64) ([]byte, error) {
+	if s.data != nil && off >= 0 && off+n <= int64(len(s.data)) {
+		return s.data[off : off+n : off+n], nil
+	}
+	p := make([]byte, n)
+	return p, s.readAt(p, off)
+}
+
+// checkIndex verifies the index block's checksum once.
+func (s *segment) checkIndex() error {
+	switch s.indexState.Load() {
+	case 1:
+		return nil
+	case 2:
+		return corruptf("segment %s: index block checksum mismatch at offset %d", s.name, s.indexOff)
+	}
+	b, err := s.slice(s.indexOff, int64(4*s.count))
+	if err != nil {
+		return fmt.Errorf("wal: segment %s: reading index block: %w", s.name, err)
+	}
+	if maskedCRC(b) != s.indexCRC {
+		s.indexState.Store(2)
+		return s.checkIndex()
+	}
+	s.indexState.Store(1)
+	return nil
+}
+
+// offsets returns the record offsets of the first n entries of a sealed
+// segment, copied to the heap.
+func (s *segment) offsets(n uint64) ([]uint32, error) {
+	if err := s.checkIndex(); err != nil {
+		return nil, err
+	}
+	b, err := s.slice(s.indexOff, int64(4*n))
+	if err != nil {
+		return nil, err
+	}
+	offs := make([]uint32, n, n+1024)
+	for i := range offs {
+		offs[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return offs, nil
+}
+
+// recordBounds returns the byte range holding entry index of a sealed
+// segment: its record starts at off, and the record ends at or before end.
+func (s *segment) recordBounds(index uint64) (off, end int64, err error) {
+	if err := s.checkIndex(); err != nil {
+		return 0, 0, err
+	}
+	i := index - s.first
+	var b [8]byte
+	n := 8
+	if i+1 == s.count {
+		n = 4
+	}
+	if err := s.readAt(b[:n], s.indexOff+int64(4*i)); err != nil {
+		return 0, 0, fmt.Errorf("wal: segment %s: reading index: %w", s.name, err)
+	}
+	off, end = int64(binary.LittleEndian.Uint32(b[:])), s.indexOff
+	if n == 8 {
+		end = int64(binary.LittleEndian.Uint32(b[4:]))
+	}
+	if off < segHeaderSize || end > s.indexOff || end-off < record.HeaderSize {
+		return 0, 0, corruptf("segment %s: index entry %d has bad bounds [%d,%d)", s.name, index, off, end)
+	}
+	return off, end, nil
+}
+
+// read returns the payload of entry index of a sealed segment, verified.
+// With alias, the result may alias the memory map.
+func (s *segment) read(index uint64, alias bool) ([]byte, error) {
+	off, end, err := s.recordBounds(index)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.slice(off, end-off)
+	if err != nil {
+		return nil, fmt.Errorf("wal: segment %s offset %d: %w", s.name, off, err)
+	}
+	p, err := decodeEntry(b, index)
+	if err != nil {
+		return nil, corruptf("segment %s offset %d index %d: %v", s.name, off, index, err)
+	}
+	if alias && s.data != nil {
+		return p, nil
+	}
+	if s.data != nil {
+		return append([]byte(nil), p...), nil
+	}
+	return p, nil
+}
+
+// decodeEntry decodes the entry record at the start of b and checks that it
+// carries index.
+func decodeEntry(b []byte, index uint64) ([]byte, error) {
+	h, p, err := record.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if !h.Type.IsEntry() || h.Index != index {
+		return nil, fmt.Errorf("found %v record with index %d", h.Type, h.Index)
+	}
+	return p, nil
+}
