@@ -114,9 +114,9 @@ func (l *Log) TruncateBack(index uint64) error {
 		return l.err
 	}
 	l.last, l.synIdx = index, index
-	if err := l.newTail(seq+1, 0); err != nil {
-		return err // not sticky: the next write retries creating the tail
-	}
+	// The truncation is durable now. If the new tail cannot be created (a
+	// full disk), the next write retries and reports that error.
+	_ = l.newTail(seq+1, 0)
 	return nil
 }
 

@@ -79,7 +79,9 @@ type FS interface {
 	Remove(name string) error
 	// List returns the names (not paths) of the entries in dir, sorted.
 	List(dir string) ([]string, error)
-	// MkdirAll creates dir and any missing parents.
+	// MkdirAll creates dir and any missing parents. On a real filesystem the
+	// new entries are durable after SyncDir of each new directory's parent;
+	// MemFS makes them durable at once.
 	MkdirAll(dir string, perm os.FileMode) error
 	// Stat returns information about name.
 	Stat(name string) (os.FileInfo, error)

@@ -1,0 +1,42 @@
+//go:build linux
+
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// syncData calls fdatasync(2): it flushes the data and the metadata needed to
+// read it back (the size) but not, say, the modification time. EINTR is
+// retried.
+func (f *osFile) syncData() error {
+	return f.control("fdatasync", func(fd int) error {
+		return ignoringEINTR(func() error { return unix.Fdatasync(fd) })
+	})
+}
+
+// preallocate calls fallocate(2) with mode 0 over [0, size), which allocates
+// blocks and extends the size to at least size; new bytes read as zeros.
+// EOPNOTSUPP and ENOSYS become an error wrapping both ErrUnsupported and the
+// errno. A size of zero is a no-op, as fallocate rejects length 0; a
+// negative size fails with EINVAL.
+func (f *osFile) preallocate(size int64) error {
+	switch {
+	case size < 0:
+		return &os.PathError{Op: "fallocate", Path: f.name, Err: unix.EINVAL}
+	case size == 0:
+		return nil
+	}
+	err := f.control("fallocate", func(fd int) error {
+		return ignoringEINTR(func() error { return unix.Fallocate(fd, 0, 0, size) })
+	})
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return &os.PathError{Op: "fallocate", Path: f.name,
+			Err: fmt.Errorf("%w: %w", ErrUnsupported, errors.Unwrap(err))}
+	}
+	return err
+}

@@ -1,0 +1,124 @@
+package vfs_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"github.com/waldb/wal/vfs"
+)
+
+// TestOSLockSameProcess checks that flock locks exclude a second Lock in the
+// same process (they belong to open file descriptions, not processes).
+func TestOSLockSameProcess(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Lock is Unix-only")
+	}
+	name := filepath.Join(t.TempDir(), "LOCK")
+	l, err := vfs.Default.Lock(name)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	_, err = vfs.Default.Lock(name)
+	if !errors.Is(err, vfs.ErrLocked) || !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("second Lock = %v; want ErrLocked wrapping EWOULDBLOCK", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("unlock: %v", err)
+	}
+	l, err = vfs.Default.Lock(name)
+	if err != nil {
+		t.Fatalf("Lock after release: %v", err)
+	}
+	l.Close()
+}
+
+func TestOSMmap(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Mmap is Unix-only")
+	}
+	f, err := vfs.Default.Create(filepath.Join(t.TempDir(), "m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, ok := f.(vfs.Mmapper)
+	if !ok {
+		t.Fatal("OS file does not implement Mmapper")
+	}
+	data, unmap, err := m.Mmap(0)
+	if err != nil || len(data) != 0 || unmap() != nil {
+		t.Fatalf("Mmap(0) = %d bytes, %v", len(data), err)
+	}
+	if _, err := f.WriteAt([]byte("mapped bytes"), 0); err != nil {
+		t.Fatal(err)
+	}
+	data, unmap, err = m.Mmap(12)
+	if err != nil {
+		t.Fatalf("Mmap: %v", err)
+	}
+	if string(data) != "mapped bytes" {
+		t.Errorf("mapping = %q", data)
+	}
+	if _, err := f.WriteAt([]byte("M"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if data[0] != 'M' {
+		t.Errorf("shared mapping does not see a later write: %q", data)
+	}
+	if err := unmap(); err != nil {
+		t.Fatalf("unmap: %v", err)
+	}
+}
+
+// TestOSErrorsKeepErrno checks that OS errors stay inspectable.
+func TestOSErrorsKeepErrno(t *testing.T) {
+	dir := t.TempDir()
+	_, err := vfs.Default.Open(filepath.Join(dir, "missing"))
+	var pe *os.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("Open(missing) = %#v; want *os.PathError wrapping ENOENT", err)
+	}
+	f, err := vfs.Default.Create(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := f.Sync(); !errors.Is(err, os.ErrClosed) || !errors.As(err, &pe) {
+		t.Errorf("Sync after Close = %v; want *os.PathError wrapping os.ErrClosed", err)
+	}
+	if err := f.Preallocate(1); err == nil {
+		t.Error("Preallocate after Close succeeded")
+	}
+}
+
+func TestOSPreallocateKeepsData(t *testing.T) {
+	f, err := vfs.Default.Create(filepath.Join(t.TempDir(), "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte("abc"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Preallocate(0); err != nil {
+		t.Fatalf("Preallocate(0): %v", err)
+	}
+	err = f.Preallocate(1 << 20)
+	if errors.Is(err, vfs.ErrUnsupported) {
+		t.Skipf("Preallocate: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, _ := f.Size(); size != 1<<20 {
+		t.Errorf("Size() = %d; want %d", size, 1<<20)
+	}
+	buf := make([]byte, 4)
+	if _, err := f.ReadAt(buf, 0); err != nil || string(buf) != "abc\x00" {
+		t.Errorf("ReadAt = %q, %v", buf, err)
+	}
+}
