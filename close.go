@@ -26,7 +26,7 @@ func (l *Log) Close() error {
 	}
 	err := l.err
 	if err == nil && l.tail != nil {
-		err = l.closeTail()
+		err = l.exclusively(l.closeTail)
 	}
 	l.dropPrepared()
 	for _, s := range l.sealed {
@@ -42,16 +42,16 @@ func (l *Log) Close() error {
 	return err
 }
 
-// closeTail syncs everything, then appends a clean-close marker (a sync
-// marker whose value is its own offset), trims the preallocated space and
+// closeTail syncs everything, then appends a clean-close marker (whose
+// value is its own offset), trims the preallocated space and
 // syncs again, so reopening reads only real records and reports a clean
-// shutdown. REQUIRES: mu held.
+// shutdown. REQUIRES: mu held; exclusive.
 func (l *Log) closeTail() error {
 	if err := l.syncAll(); err != nil {
 		return err
 	}
 	off := l.lsn - l.tailBase
-	l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(off))
+	l.buf = record.AppendMarker(l.buf, record.MarkerClosed, uint64(off))
 	l.lsn += record.HeaderSize + 1
 	if err := l.tail.f.Truncate(l.lsn - l.tailBase); err != nil {
 		l.fail(err)

@@ -98,18 +98,39 @@ func (l *Log) waitDurable(end int64) error {
 }
 
 // syncAll makes every byte written so far durable, markers included, and
-// waits for any flush in progress. REQUIRES: mu held.
+// waits for any flush in progress. Callers hold the exclusive gate, so no
+// entry is added meanwhile; the loop then ends after at most one extra
+// flush, for the marker the first one appends.
+// REQUIRES: mu held; exclusive.
 func (l *Log) syncAll() error {
-	if err := l.waitDurable(l.lsn); err != nil {
-		return err
+	for {
+		if err := l.waitDurable(l.lsn); err != nil {
+			return err
+		}
+		for l.flushing {
+			l.cond.Wait()
+		}
+		if l.synced >= l.lsn {
+			return l.err
+		}
 	}
-	for l.flushing {
+}
+
+// exclusively runs fn while no writer may add entries: operations that
+// seal, cut or replace the tail (rotation, truncations, Reset, Close) hold
+// this gate so that syncAll has a fixed target and the bytes they seal are
+// exactly the synced ones. Writers wait for the gate in makeRoom.
+// REQUIRES: mu held.
+func (l *Log) exclusively(fn func() error) error {
+	for l.exclusive {
 		l.cond.Wait()
 	}
-	if l.synced < l.lsn {
-		return l.syncAll()
-	}
-	return l.err
+	l.exclusive = true
+	defer func() {
+		l.exclusive = false
+		l.cond.Broadcast()
+	}()
+	return fn()
 }
 
 // commit finishes a write per the sync policy: under SyncAlways (or when

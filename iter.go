@@ -15,6 +15,39 @@ type Iterator struct {
 	l      *Log
 	next   uint64
 	follow bool
+	gen    uint64 // the log's backGen when next was last validated
+}
+
+// backEvent records a cut of the log's end: entries after to were removed
+// (TruncateBack or Reset), in cut generation gen.
+type backEvent struct {
+	gen, to uint64
+}
+
+// maxBackEvents bounds the cut history kept for iterators; an iterator
+// older than the history rewinds to the lowest cut remembered.
+const maxBackEvents = 64
+
+// noteBack records a cut after index to. REQUIRES: mu held.
+func (l *Log) noteBack(to uint64) {
+	l.backGen++
+	if len(l.backs) == maxBackEvents {
+		copy(l.backs, l.backs[1:])
+		l.backs = l.backs[:maxBackEvents-1]
+	}
+	l.backs = append(l.backs, backEvent{gen: l.backGen, to: to})
+}
+
+// cutSince returns the lowest cut made after generation gen.
+// REQUIRES: mu held; gen < backGen.
+func (l *Log) cutSince(gen uint64) uint64 {
+	low := uint64(noLimit)
+	for _, e := range l.backs {
+		if e.gen > gen && e.to < low {
+			low = e.to
+		}
+	}
+	return low
 }
 
 // IterOptions configures Iter. The zero value reads to the current end.
@@ -29,6 +62,9 @@ func (l *Log) Iter(from uint64, opts *IterOptions) *Iterator {
 	if opts != nil {
 		it.follow = opts.Follow
 	}
+	l.mu.Lock()
+	it.gen = l.backGen
+	l.mu.Unlock()
 	return it
 }
 
@@ -36,8 +72,10 @@ func (l *Log) Iter(from uint64, opts *IterOptions) *Iterator {
 // returns io.EOF, or with Follow waits until an entry is written, ctx is
 // done (ctx.Err()) or the log is closed (ErrClosed). If the entry was
 // removed by TruncateFront it returns an error wrapping ErrNotFound. After
-// a TruncateBack below the iterator's position, following resumes with the
-// entries written in place of the removed ones.
+// a TruncateBack or Reset below the iterator's position, Next rewinds to
+// the first index past the cut, so it returns the entries written in place
+// of the removed ones: an index lower than the previous one means the
+// entries from it on replace those returned before.
 func (it *Iterator) Next(ctx context.Context) (uint64, []byte, error) {
 	for {
 		idx, ch, err := it.position()
@@ -74,6 +112,12 @@ func (it *Iterator) position() (uint64, chan struct{}, error) {
 	defer l.mu.Unlock()
 	if l.closed {
 		return 0, nil, ErrClosed
+	}
+	if it.gen != l.backGen {
+		if to := l.cutSince(it.gen); it.next > to+1 {
+			it.next = to + 1
+		}
+		it.gen = l.backGen
 	}
 	if it.next == 0 {
 		it.next = l.first

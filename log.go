@@ -62,6 +62,11 @@ type Log struct {
 	buf      []byte
 	spare    []byte
 	flushing bool
+	// exclusive is the gate of exclusively: while set, writers wait.
+	exclusive bool
+	// backs records recent TruncateBack and Reset cuts for iterators.
+	backs    []backEvent
+	backGen  uint64
 	flushBuf []byte
 	prep     *prepared
 	tmpSeq   int

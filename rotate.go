@@ -164,14 +164,11 @@ func (l *Log) sealSegment(s *segment, offs []uint32, end int64) error {
 // rotate seals the tail and starts the next segment. A failure to seal is
 // sticky; a failure to create the next segment (a full disk) is not: the
 // log has no tail until a later write creates one.
-// REQUIRES: mu held.
+// REQUIRES: mu held; exclusive.
 func (l *Log) rotate() error {
 	t := l.tail
 	if err := l.syncAll(); err != nil {
 		return err
-	}
-	if l.tail != t {
-		return nil // another writer rotated while syncAll released mu
 	}
 	if err := l.sealSegment(t, l.tailOffs, l.lsn-l.tailBase); err != nil {
 		l.fail(err)

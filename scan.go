@@ -51,7 +51,7 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 		}
 		if h.Type == record.Marker {
 			res.end = off + int64(h.Size())
-			res.closed = int64(h.Index) == off
+			res.closed = record.MarkerKind(p[0]) == record.MarkerClosed
 			continue
 		}
 		res.offs = append(res.offs, uint32(off))
@@ -72,7 +72,7 @@ func checkScanned(h record.Header, p []byte, expect uint64, pending int, off int
 	switch {
 	case h.Type == record.Marker && pending > 0:
 		return errors.New("marker inside a batch")
-	case h.Type == record.Marker && (len(p) != 1 || record.MarkerKind(p[0]) != record.MarkerSynced || int64(h.Index) > off):
+	case h.Type == record.Marker && (len(p) != 1 || !record.MarkerKind(p[0]).Valid() || int64(h.Index) > off):
 		return errors.New("bad marker")
 	case h.Type.IsEntry() && h.Index != expect:
 		return errors.New("entry out of sequence")
@@ -106,7 +106,7 @@ func findProof(f vfs.File, from, size, cut int64) (int64, error) {
 				continue
 			}
 			h, p, err := record.Decode(b[at:])
-			if err == nil && len(p) == 1 && record.MarkerKind(p[0]) == record.MarkerSynced &&
+			if err == nil && len(p) == 1 && record.MarkerKind(p[0]).Valid() &&
 				int64(h.Index) > cut && int64(h.Index) <= pos+int64(at) {
 				return pos + int64(at), nil
 			}

@@ -170,15 +170,15 @@ func (s *segment) recordBounds(index uint64) (off, end int64, err error) {
 		return 0, 0, err
 	}
 	i := index - s.first
-	var b [8]byte
-	n := 8
+	n := int64(8)
 	if i+1 == s.count {
 		n = 4
 	}
-	if err := s.readAt(b[:n], s.indexOff+int64(4*i)); err != nil {
+	b, err := s.slice(s.indexOff+int64(4*i), n)
+	if err != nil {
 		return 0, 0, fmt.Errorf("wal: segment %s: reading index: %w", s.name, err)
 	}
-	off, end = int64(binary.LittleEndian.Uint32(b[:])), s.indexOff
+	off, end = int64(binary.LittleEndian.Uint32(b)), s.indexOff
 	if n == 8 {
 		end = int64(binary.LittleEndian.Uint32(b[4:]))
 	}

@@ -12,6 +12,10 @@ import (
 func (l *Log) TruncateFront(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.exclusively(func() error { return l.truncateFront(index) })
+}
+
+func (l *Log) truncateFront(index uint64) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
@@ -45,12 +49,17 @@ func (l *Log) TruncateFront(index uint64) error {
 
 // Reset removes every entry and makes index the next one written: the
 // log reports FirstIndex() == index and LastIndex() == index-1 (raft after
-// installing a snapshot). It writes a reset segment that supersedes all
+// installing a snapshot); FirstIndex reports 0 if index is 1, as for a
+// new log. It writes a reset segment that supersedes all
 // older segments, then deletes them; a crash part way leaves the old log or
 // the empty one.
 func (l *Log) Reset(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.exclusively(func() error { return l.resetChecked(index) })
+}
+
+func (l *Log) resetChecked(index uint64) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
@@ -60,7 +69,7 @@ func (l *Log) Reset(index uint64) error {
 	return l.reset(index)
 }
 
-// reset implements Reset. REQUIRES: mu held.
+// reset implements Reset. REQUIRES: mu held; exclusive.
 func (l *Log) reset(index uint64) error {
 	if err := l.syncAll(); err != nil {
 		return err
@@ -76,6 +85,7 @@ func (l *Log) reset(index uint64) error {
 		return err
 	}
 	l.sealed, l.meta, l.synIdx = nil, metaRecord{}, l.last
+	l.noteBack(index - 1)
 	l.publish()
 	return l.removeSegments(dead)
 }
@@ -88,6 +98,10 @@ func (l *Log) reset(index uint64) error {
 func (l *Log) TruncateBack(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.exclusively(func() error { return l.truncateBack(index) })
+}
+
+func (l *Log) truncateBack(index uint64) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
@@ -114,6 +128,7 @@ func (l *Log) TruncateBack(index uint64) error {
 		return l.err
 	}
 	l.last, l.synIdx = index, index
+	l.noteBack(index)
 	// The truncation is durable now. If the new tail cannot be created (a
 	// full disk), the next write retries and reports that error.
 	_ = l.newTail(seq+1, 0)

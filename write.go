@@ -125,19 +125,26 @@ func (l *Log) writable(n int) error {
 
 // makeRoom ensures the tail can take size more bytes, rotating first if
 // the tail has entries and would grow past SegmentSize. A batch never
-// spans segments. REQUIRES: mu held.
+// spans segments. It waits while an exclusive operation runs, and so may
+// release mu: callers check indexes after it. REQUIRES: mu held.
 func (l *Log) makeRoom(size int64) error {
 	if size > MaxSegmentSize {
 		return fmt.Errorf("%w: batch of %d bytes exceeds the segment limit %d", ErrTooLarge, size, MaxSegmentSize)
 	}
 	for {
+		for l.exclusive {
+			l.cond.Wait()
+		}
+		if err := l.writable(0); err != nil {
+			return err
+		}
 		if err := l.ensureTail(); err != nil {
 			return err
 		}
 		if len(l.tailOffs) == 0 || l.lsn-l.tailBase+size <= int64(l.opts.SegmentSize) {
 			return nil
 		}
-		if err := l.rotate(); err != nil {
+		if err := l.exclusively(l.rotate); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,338 @@
+package wal_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/waldb/wal"
+)
+
+// Sizes of the prefilled logs the read-side benchmarks use. Small segments
+// put most entries in sealed (memory-mapped) segments and leave a partly
+// filled tail.
+const (
+	readEntries = 100_000
+	readSize    = 256
+	readSegment = 4 << 20
+
+	openEntries = 200_000
+	openSize    = 256
+	openSegment = 8 << 20
+)
+
+// BenchmarkAppend measures Append of one entry under each sync policy,
+// payload size and number of concurrent writers. With many writers under
+// SyncAlways, ns/op shows how well group commit shares each fdatasync.
+func BenchmarkAppend(b *testing.B) {
+	for _, policy := range []wal.SyncPolicy{wal.SyncAlways, wal.SyncInterval, wal.SyncNever} {
+		b.Run(policy.String(), func(b *testing.B) {
+			for _, size := range []int{128, 4096} {
+				b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
+					for _, writers := range []int{1, 64} {
+						b.Run("writers="+strconv.Itoa(writers), func(b *testing.B) {
+							benchAppend(b, policy, size, writers)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+func benchAppend(b *testing.B, policy wal.SyncPolicy, size, writers int) {
+	l := openBench(b, b.TempDir(), &wal.Options{SyncPolicy: policy})
+	data := randomBytes(size, 1)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	if writers == 1 {
+		for range b.N {
+			if _, err := l.Append(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		// RunParallel starts parallelism*GOMAXPROCS goroutines; round up so
+		// that at least `writers` append at once.
+		procs := runtime.GOMAXPROCS(0)
+		b.SetParallelism((writers + procs - 1) / procs)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := l.Append(data); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	b.StopTimer()
+	closeBench(b, l)
+}
+
+// BenchmarkWriteBatch measures WriteBatch of 100 entries of 1 KiB under
+// SyncAlways, reusing one Batch.
+func BenchmarkWriteBatch(b *testing.B) {
+	const n, size = 100, 1 << 10
+	l := openBench(b, b.TempDir(), &wal.Options{SyncPolicy: wal.SyncAlways})
+	data := randomBytes(size, 2)
+	var batch wal.Batch
+	next := uint64(1)
+	b.SetBytes(n * size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		batch.Clear()
+		for i := range uint64(n) {
+			batch.Write(next+i, data)
+		}
+		if err := l.WriteBatch(&batch); err != nil {
+			b.Fatal(err)
+		}
+		next += n
+	}
+	b.StopTimer()
+	closeBench(b, l)
+}
+
+// BenchmarkRead measures random reads of entries in sealed segments (the
+// lock-free, memory-mapped path) and in the tail segment (pread under the
+// mutex), with and without Options.NoCopy.
+func BenchmarkRead(b *testing.B) {
+	dir := b.TempDir()
+	prefill(b, dir, readEntries, readSize, readSegment)
+	tailFirst := tailFirstIndex(b, dir)
+	if tailFirst <= 1 || tailFirst > readEntries {
+		b.Fatalf("tail segment starts at %d: want sealed entries and a non-empty tail", tailFirst)
+	}
+	ranges := []struct {
+		name        string
+		first, last uint64
+	}{
+		{"sealed", 1, tailFirst - 1},
+		{"tail", tailFirst, readEntries},
+	}
+	for _, r := range ranges {
+		b.Run(r.name, func(b *testing.B) {
+			for _, noCopy := range []bool{false, true} {
+				name := "copy"
+				if noCopy {
+					name = "nocopy"
+				}
+				b.Run(name, func(b *testing.B) {
+					benchRead(b, dir, noCopy, r.first, r.last)
+				})
+			}
+		})
+	}
+}
+
+func benchRead(b *testing.B, dir string, noCopy bool, first, last uint64) {
+	l := openBench(b, dir, &wal.Options{SegmentSize: readSegment, NoCopy: noCopy})
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := last - first + 1
+	b.SetBytes(readSize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		data, err := l.Read(first + rng.Uint64N(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(data) != readSize {
+			b.Fatalf("read %d bytes, want %d", len(data), readSize)
+		}
+	}
+	b.StopTimer()
+	closeBench(b, l)
+}
+
+// BenchmarkOpen measures reopening a cleanly closed log of 200,000 entries
+// and reading its last entry. heapMiB is the heap in use right after Open
+// (the largest value seen), which shows that Open does not load the log.
+func BenchmarkOpen(b *testing.B) {
+	dir := b.TempDir()
+	prefill(b, dir, openEntries, openSize, openSegment)
+	opts := &wal.Options{SegmentSize: openSegment}
+	var ms runtime.MemStats
+	var heap uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		l, err := wal.Open(dir, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.ReadMemStats(&ms)
+		heap = max(heap, ms.HeapInuse)
+		b.StartTimer()
+		last, err := l.LastIndex()
+		if err != nil || last != openEntries {
+			b.Fatalf("LastIndex() = %d, %v; want %d", last, err, openEntries)
+		}
+		if _, err := l.Read(last); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "heapMiB")
+}
+
+// BenchmarkIter measures iteration over the whole prefilled log. One op is
+// one entry, so ns/op compares with BenchmarkRead; the iterator starts
+// again at the first entry when it reaches the end.
+func BenchmarkIter(b *testing.B) {
+	dir := b.TempDir()
+	prefill(b, dir, readEntries, readSize, readSegment)
+	l := openBench(b, dir, &wal.Options{SegmentSize: readSegment})
+	ctx := context.Background()
+	it := l.Iter(0, nil)
+	b.SetBytes(readSize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		_, data, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			it.Seek(0)
+			_, data, err = it.Next(ctx)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(data) != readSize {
+			b.Fatalf("read %d bytes, want %d", len(data), readSize)
+		}
+	}
+	b.StopTimer()
+	closeBench(b, l)
+}
+
+// TestAppendAllocs checks that Append allocates nothing once the write
+// buffers have grown: the encoding goes straight into the reused buffer.
+func TestAppendAllocs(t *testing.T) {
+	cases := []struct {
+		policy     wal.SyncPolicy
+		warm, runs int
+	}{
+		// Enough warm-up to fill the 1 MiB buffer several times, so both
+		// write buffers have reached their steady capacity.
+		{policy: wal.SyncNever, warm: 40_000, runs: 20_000},
+		// Every Append fdatasyncs, so keep the counts small.
+		{policy: wal.SyncAlways, warm: 2_000, runs: 500},
+	}
+	for _, c := range cases {
+		t.Run(c.policy.String(), func(t *testing.T) {
+			l, err := wal.Open(t.TempDir(), &wal.Options{SyncPolicy: c.policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := l.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+			data := randomBytes(128, 3)
+			for range c.warm {
+				if _, err := l.Append(data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var appendErr error
+			allocs := testing.AllocsPerRun(c.runs, func() {
+				if _, err := l.Append(data); err != nil && appendErr == nil {
+					appendErr = err
+				}
+			})
+			if appendErr != nil {
+				t.Fatal(appendErr)
+			}
+			if allocs != 0 {
+				t.Errorf("Append under %v: %v allocations per call, want 0", c.policy, allocs)
+			}
+		})
+	}
+}
+
+// openBench opens the log in dir or fails the benchmark.
+func openBench(b *testing.B, dir string, opts *wal.Options) *wal.Log {
+	b.Helper()
+	l, err := wal.Open(dir, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+func closeBench(b *testing.B, l *wal.Log) {
+	b.Helper()
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// randomBytes returns size pseudo-random bytes, the same for the same seed.
+func randomBytes(size int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	p := make([]byte, size)
+	for i := range p {
+		p[i] = byte(rng.Uint32())
+	}
+	return p
+}
+
+// prefill writes n entries of size bytes to a new log in dir quickly (no
+// fsync but the ones Close and rotation do) and closes it cleanly.
+func prefill(b *testing.B, dir string, n, size, segmentSize int) {
+	b.Helper()
+	l := openBench(b, dir, &wal.Options{SyncPolicy: wal.SyncNever, SegmentSize: segmentSize})
+	data := randomBytes(size, 4)
+	var batch wal.Batch
+	for done := 0; done < n; {
+		batch.Clear()
+		for ; batch.Len() < 1000 && done < n; done++ {
+			batch.Append(data)
+		}
+		if _, err := l.AppendBatch(&batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	closeBench(b, l)
+}
+
+// tailFirstIndex returns the first index of the log's last segment file,
+// read from its name ("<seq, 16 hex digits>-<first index, 20 digits>.wal",
+// see segmentName in format.go). The log in dir must be closed.
+func tailFirstIndex(b *testing.B, dir string) uint64 {
+	b.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if n := e.Name(); strings.HasSuffix(n, ".wal") && len(n) == 16+1+20+len(".wal") {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		b.Fatalf("no segment files in %s", dir)
+	}
+	sort.Strings(names) // fixed-width hex sequence numbers sort in order
+	last := names[len(names)-1]
+	first, err := strconv.ParseUint(last[17:37], 10, 64)
+	if err != nil {
+		b.Fatal(fmt.Errorf("segment name %q: %w", last, err))
+	}
+	return first
+}
