@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // payload returns a self-verifying entry: its index, a generation, filler
@@ -109,3 +110,5 @@ func checkRange(t testing.TB, l *Log, first, last uint64) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+func runtimeGosched() { time.Sleep(time.Millisecond) }

@@ -3,6 +3,7 @@ package wal
 import (
 	"io"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -83,9 +84,10 @@ type view struct {
 func joinPath(dir, name string) string { return filepath.Join(dir, name) }
 
 // publish makes the current sealed segments and first index visible to
-// lock-free readers. REQUIRES: mu held.
+// lock-free readers. The slice is copied: a published view is immutable,
+// while l.sealed is later cut and appended to in place. REQUIRES: mu held.
 func (l *Log) publish() {
-	l.view.Store(&view{closed: l.closed, first: l.first, sealed: l.sealed})
+	l.view.Store(&view{closed: l.closed, first: l.first, sealed: slices.Clone(l.sealed)})
 }
 
 // reportedFirst is FirstIndex's result. REQUIRES: mu held.

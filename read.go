@@ -54,9 +54,9 @@ func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
 		l.mu.Unlock()
 		return nil, false, ErrClosed
 	}
-	if index < l.first || index > l.last {
+	if first, last := l.first, l.last; index < first || index > last {
 		l.mu.Unlock()
-		return nil, false, fmt.Errorf("%w: index %d outside [%d, %d]", ErrNotFound, index, l.first, l.last)
+		return nil, false, fmt.Errorf("%w: index %d outside [%d, %d]", ErrNotFound, index, first, last)
 	}
 	if l.tail == nil || index < l.tail.first {
 		s := (&view{sealed: l.sealed}).find(index)

@@ -269,7 +269,10 @@ func (r *opener) finishTail() error {
 	case len(r.segs) == 0:
 		r.rep.State = RecoveryNew
 	case !r.stateSet:
-		r.rep.State = RecoveryClean
+		// The last segment was sealed: a clean Close leaves an unsealed
+		// tail ending in a close marker, so this is a crash between a
+		// rotation's seal and the next segment's creation. Nothing lost.
+		r.rep.State = RecoveryZeroedTail
 	}
 	l.synIdx = l.last
 	return nil

@@ -12,7 +12,8 @@ const (
 	RecoveryClean
 	// RecoveryZeroedTail: the log was not closed cleanly, but it ended at a
 	// complete record followed by nothing or by zeros (never-written,
-	// preallocated space). No entry was dropped.
+	// preallocated space), or at a sealed segment (a crash during
+	// rotation). No entry was dropped.
 	RecoveryZeroedTail
 	// RecoveryTornTail: bytes after the last complete record or batch (a
 	// partial record, an incomplete batch, garbage) were dropped; Dropped

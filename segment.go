@@ -147,8 +147,11 @@ func (s *segment) checkIndex() error {
 }
 
 // offsets returns the record offsets of the first n entries of a sealed
-// segment, copied to the heap.
+// segment, copied to the heap. REQUIRES: n <= count.
 func (s *segment) offsets(n uint64) ([]uint32, error) {
+	if n > s.count {
+		panic(fmt.Sprintf("wal: offsets(%d) of a segment with %d entries", n, s.count))
+	}
 	if err := s.checkIndex(); err != nil {
 		return nil, err
 	}

@@ -175,9 +175,15 @@ func (l *Log) cutBack(index uint64) error {
 // REQUIRES: mu held; old no longer published.
 func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 	k := index - old.first + 1
-	offs, err := old.offsets(k + 1)
+	offs, err := old.offsets(k)
 	if err != nil {
 		return nil, err
+	}
+	cut := old.indexOff // index is old's last entry: keep all its records
+	if k < old.count {
+		if cut, _, err = old.recordBounds(index + 1); err != nil {
+			return nil, err
+		}
 	}
 	f, err := l.fs.OpenReadWrite(old.path)
 	if err != nil {
@@ -186,7 +192,7 @@ func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 	s := newSegment(f, l.dir, old.name, segHeader{flags: old.flags, seq: old.seq, first: old.first})
 	old.retire()
 	<-old.gone
-	if err := l.sealSegment(s, offs[:k], int64(offs[k])); err != nil {
+	if err := l.sealSegment(s, offs, cut); err != nil {
 		s.retire()
 		return nil, err
 	}

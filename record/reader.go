@@ -18,6 +18,7 @@ type Reader struct {
 	start, end int
 	off        int64
 	eof        bool
+	rerr       error // a non-EOF error from r, reported once buf runs short
 	err        error
 	maxPayload uint32
 }
@@ -82,7 +83,9 @@ func (r *Reader) next() (Header, []byte, error) {
 
 // fill ensures n unconsumed bytes are buffered. It returns io.EOF if the
 // stream ended with no unconsumed bytes, ErrShort if it ended with fewer
-// than n.
+// than n, and r's error if r failed with fewer than n. As io.Reader asks,
+// bytes returned together with an error are kept: records they complete are
+// still returned, and the error is reported only when more bytes are needed.
 func (r *Reader) fill(n int) error {
 	if r.end-r.start >= n {
 		return nil
@@ -91,22 +94,32 @@ func (r *Reader) fill(n int) error {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
 	}
-	if n > len(r.buf) {
-		nb := make([]byte, n)
-		copy(nb, r.buf[:r.end])
-		r.buf = nb
-	}
-	for r.end < n && !r.eof {
+	for empty := 0; r.end < n && !r.eof && r.rerr == nil; {
+		if r.end == len(r.buf) {
+			// Grow step by step as bytes arrive, so a corrupt length field
+			// over a short stream never allocates what it claims.
+			nb := make([]byte, min(n, 2*len(r.buf)))
+			copy(nb, r.buf[:r.end])
+			r.buf = nb
+		}
 		m, err := r.r.Read(r.buf[r.end:])
 		r.end += m
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
 			r.eof = true
-		} else if err != nil {
-			return err
+		case err != nil:
+			r.rerr = err
+		case m == 0:
+			if empty++; empty == 100 {
+				r.rerr = io.ErrNoProgress
+			}
 		}
 	}
 	if r.end >= n {
 		return nil
+	}
+	if r.rerr != nil {
+		return r.rerr
 	}
 	if r.end == 0 {
 		return io.EOF

@@ -101,7 +101,15 @@ const (
 	// marker was written. Recovery uses it to tell corruption of durable data
 	// from a torn tail.
 	MarkerSynced MarkerKind = 1
+	// MarkerClosed: written by a clean Close after everything before it
+	// was made durable; the index field holds the marker's own offset. It
+	// proves durability as MarkerSynced does, and tells recovery that the
+	// log was shut down cleanly.
+	MarkerClosed MarkerKind = 2
 )
+
+// Valid reports whether k is a known marker kind.
+func (k MarkerKind) Valid() bool { return k == MarkerSynced || k == MarkerClosed }
 
 // Errors returned by Decode. See the package doc for what each means.
 var (
