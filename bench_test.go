@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/invariants"
 )
 
 // Sizes of the prefilled logs the read-side benchmarks use. Small segments
@@ -221,6 +222,9 @@ func BenchmarkIter(b *testing.B) {
 // TestAppendAllocs checks that Append allocates nothing once the write
 // buffers have grown: the encoding goes straight into the reused buffer.
 func TestAppendAllocs(t *testing.T) {
+	if invariants.Enabled {
+		t.Skip("invariant checks allocate; run without -tags invariants")
+	}
 	cases := []struct {
 		policy     wal.SyncPolicy
 		warm, runs int

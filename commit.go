@@ -56,6 +56,7 @@ func (l *Log) flush(sync bool) {
 	default:
 		l.written = end
 	}
+	l.checkInvariants()
 	l.cond.Broadcast()
 }
 

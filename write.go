@@ -46,6 +46,7 @@ func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
 	index = l.last + 1
 	l.encode(record.Full, data)
 	l.entryEnd = l.lsn
+	l.checkInvariants()
 	l.wake()
 	return index, l.commit(false)
 }
@@ -105,6 +106,7 @@ func (l *Log) writeBatch(b *Batch, explicit bool) (uint64, error) {
 		pos += e.size
 	}
 	l.entryEnd = l.lsn
+	l.checkInvariants()
 	l.wake()
 	return first, l.commit(b.Sync)
 }

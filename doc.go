@@ -1,0 +1,57 @@
+// Package wal is waldb's write-ahead log: an index-addressed, segmented,
+// checksummed log with group commit, for databases, queues and raft nodes.
+//
+// # Use
+//
+// A Log lives in one directory. Entries carry consecutive indexes starting
+// at 1; Write(index, data) requires index == LastIndex()+1 and Append
+// assigns it. WriteBatch and AppendBatch write several entries as one unit:
+// after a crash either all are present or none. TruncateFront drops a
+// prefix (after a checkpoint), TruncateBack a suffix (a raft conflict), and
+// Reset empties the log at any position (a raft snapshot install). Read is
+// safe concurrently with everything else; Iter streams entries and can
+// follow the tail. The API is a superset of tidwall/wal's.
+//
+// # Durability
+//
+// Under SyncAlways (the default) a write returns only after an fdatasync
+// covering its bytes; concurrent writers share each fsync (group commit:
+// the first writer to find no flush in progress writes and syncs everything
+// buffered, while the next batch fills a second buffer). SyncInterval syncs
+// in the background every Options.SyncInterval; SyncNever leaves it to the
+// OS, Sync, Close and the truncations. Batch.Sync forces durability for one
+// batch under any policy. A failed write or fsync is sticky: the log
+// refuses further writes with ErrFailed and never acknowledges bytes the
+// failure may have lost.
+//
+// # On disk
+//
+// FORMAT.md specifies the format byte by byte; in short:
+//
+//   - Segment files "<seq:016x>-<first index:020d>.wal", created under a
+//     temporary name, preallocated, given a header (magic, version, flags,
+//     sequence number, first index, CRC) and fsynced, then renamed into
+//     place, followed by an fsync of the directory.
+//   - Records (package record): a 16-byte header with a masked CRC-32C over
+//     type, length, index and payload. A batch is a run of More records
+//     closed by a Full record. Marker records state that the segment's bytes
+//     before a given offset were durable, which lets recovery tell a torn
+//     tail from damaged durable data; Close writes a clean-shutdown marker.
+//   - A full segment is sealed: an index block (one 32-bit record offset
+//     per entry) and a trailer are appended and the file is fsynced. Sealed
+//     segments are memory-mapped for reads and never scanned by Open.
+//   - META, replaced atomically, records the first index after
+//     TruncateFront and the last index kept by TruncateBack, before files
+//     change, so a crash part way through never resurrects removed entries.
+//   - LOCK is flock'ed exclusively while a Log is open.
+//
+// # Recovery
+//
+// Open scans only the tail segment. A torn tail (a partial record, an
+// incomplete batch, preallocated zeros, garbage after the last good record)
+// is truncated. Damage that a later sync marker proves was durable, a
+// damaged sealed segment, or a missing segment is ErrCorrupt naming the
+// file and offset; RecoveryMode selects stricter or point-in-time
+// behaviour. Recovery() reports what was found and dropped. Recovery is
+// idempotent, and a crash during it is harmless.
+package wal
