@@ -36,8 +36,10 @@ func (l *Log) Close() error {
 		l.tail.retire()
 	}
 	l.publish()
-	if lerr := l.lock.Close(); err == nil {
-		err = lerr
+	if l.lock != nil {
+		if lerr := l.lock.Close(); err == nil {
+			err = lerr
+		}
 	}
 	return err
 }

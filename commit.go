@@ -160,7 +160,7 @@ func (l *Log) Sync() error {
 	if l.closed {
 		return ErrClosed
 	}
-	if l.err != nil {
+	if l.err != nil || l.readOnly {
 		return l.err
 	}
 	return l.waitDurable(l.entryEnd)

@@ -34,6 +34,8 @@ var (
 	ErrLocked = fmt.Errorf("wal: directory locked: %w", vfs.ErrLocked)
 	// ErrNotLog: the directory is not empty and holds nothing of a waldb log.
 	ErrNotLog = errors.New("wal: not a waldb directory")
+	// ErrReadOnly: a write or truncation on a log opened with OpenReadOnly.
+	ErrReadOnly = errors.New("wal: read-only")
 	// ErrFailed: an earlier write or fsync failed, so the log refuses every
 	// further write (fail-stop). The error returned wraps both ErrFailed
 	// and the original cause. Reads of durable entries keep working;

@@ -43,6 +43,8 @@ type Log struct {
 	report Report
 	view   atomic.Pointer[view]
 	bg     background
+	// readOnly: opened with OpenReadOnly; no tail, no lock, no writes.
+	readOnly bool
 
 	mu       sync.Mutex
 	cond     sync.Cond
@@ -122,7 +124,11 @@ func (l *Log) LastIndex() (uint64, error) {
 }
 
 // Recovery returns the report of what Open found and repaired.
-func (l *Log) Recovery() Report { return l.report }
+func (l *Log) Recovery() Report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.report
+}
 
 // Dir returns the log's directory.
 func (l *Log) Dir() string { return l.dir }

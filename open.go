@@ -35,6 +35,55 @@ func Open(dir string, opts *Options) (*Log, error) {
 	return l, nil
 }
 
+// OpenReadOnly opens the log in dir for inspection. It takes no lock and
+// changes nothing on disk, so it works beside a writer in another process
+// and on a damaged log. It serves entries as Open's recovery would leave
+// them (what a torn tail would lose is not served), and Recovery() reports
+// what Open would do, with Report.DryRun set. Writes and truncations return
+// ErrReadOnly; Refresh picks up what a writer appended since.
+func OpenReadOnly(dir string, opts *Options) (*Log, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, opts: o, fs: o.FS, readOnly: true}
+	l.cond.L = &l.mu
+	l.report.DryRun = true
+	r := &opener{l: l, rep: &l.report}
+	if err := r.run(); err != nil {
+		r.abort()
+		return nil, err
+	}
+	l.publish()
+	return l, nil
+}
+
+// Refresh re-reads a read-only log's directory, picking up entries another
+// process appended and truncations it made. Iterators keep working.
+func (l *Log) Refresh() error {
+	if !l.readOnly {
+		return fmt.Errorf("%w: Refresh is for logs opened with OpenReadOnly", ErrReadOnly)
+	}
+	n, err := OpenReadOnly(l.dir, &l.opts)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		n.Close()
+		return ErrClosed
+	}
+	old := l.sealed
+	l.sealed, l.first, l.last, l.meta, l.report = n.sealed, n.first, n.last, n.meta, n.report
+	l.wake()
+	l.publish()
+	for _, s := range old {
+		s.retire()
+	}
+	return nil
+}
+
 // opener holds the state of one Open.
 type opener struct {
 	l        *Log
@@ -59,7 +108,10 @@ func (r *opener) run() error {
 	l := r.l
 	r.rep.FirstIndex = l.reportedFirst()
 	r.rep.LastIndex = l.last
-	r.rep.Segments = len(l.sealed) + 1
+	r.rep.Segments = len(l.sealed)
+	if l.tail != nil {
+		r.rep.Segments++
+	}
 	return nil
 }
 
@@ -74,13 +126,22 @@ func (r *opener) abort() {
 	if r.l.lock != nil {
 		_ = r.l.lock.Close()
 	}
+	if r.l.readOnly {
+		for _, s := range r.l.sealed {
+			s.retire()
+		}
+	}
 }
 
 // lockDir creates the directory, refuses one that holds foreign files and
 // nothing of a log, and takes the lock.
 func (r *opener) lockDir() error {
 	l := r.l
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+	if l.readOnly {
+		if _, err := l.fs.Stat(l.dir); err != nil {
+			return fmt.Errorf("wal: %w", err)
+		}
+	} else if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
 		return fmt.Errorf("wal: creating directory: %w", err)
 	}
 	names, err := l.fs.List(l.dir)
@@ -96,6 +157,13 @@ func (r *opener) lockDir() error {
 	if !ours && len(names) > 0 {
 		return fmt.Errorf("%w: %s holds %d entries (such as %q) and no log files", ErrNotLog, l.dir, len(names), names[0])
 	}
+	r.names = names
+	if l.readOnly {
+		if !ours {
+			return fmt.Errorf("%w: %s is empty", ErrNotLog, l.dir)
+		}
+		return nil
+	}
 	lk, err := l.fs.Lock(joinPath(l.dir, lockName))
 	if errors.Is(err, vfs.ErrLocked) {
 		return fmt.Errorf("%w: %s", ErrLocked, l.dir)
@@ -104,7 +172,6 @@ func (r *opener) lockDir() error {
 		return fmt.Errorf("wal: locking %s: %w", l.dir, err)
 	}
 	l.lock = lk
-	r.names = names
 	return nil
 }
 
@@ -172,7 +239,11 @@ func (r *opener) loadSegments() error {
 // segment, so no acknowledged entry can live there.
 func (r *opener) openSegment(name string, seq, first uint64, isLast bool) (*segment, error) {
 	l := r.l
-	f, err := l.fs.OpenReadWrite(joinPath(l.dir, name))
+	open := l.fs.OpenReadWrite
+	if l.readOnly {
+		open = l.fs.Open
+	}
+	f, err := open(joinPath(l.dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("wal: opening segment %s: %w", name, err)
 	}
@@ -224,8 +295,13 @@ func (r *opener) applyReset() error {
 	return nil
 }
 
-// remove deletes a file of the directory and records why.
+// remove deletes a file of the directory and records why; read-only, it
+// only records it.
 func (r *opener) remove(name, why string) error {
+	if r.l.readOnly {
+		r.rep.Removed = append(r.rep.Removed, Removal{Name: name, Reason: why})
+		return nil
+	}
 	if err := r.l.fs.Remove(joinPath(r.l.dir, name)); err != nil {
 		return fmt.Errorf("wal: removing %s: %w", name, err)
 	}
@@ -242,7 +318,7 @@ func (r *opener) dropSegment(s *segment, why string) error {
 // syncRemovals makes the removals durable: fsync of the directory, so a
 // removed segment cannot reappear after a crash.
 func (r *opener) syncRemovals() error {
-	if !r.removed {
+	if !r.removed || r.l.readOnly {
 		return nil
 	}
 	if err := r.l.fs.SyncDir(r.l.dir); err != nil {

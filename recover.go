@@ -62,6 +62,11 @@ func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if l.readOnly {
+		s.sealHeap(res.offs, res.end, l.opts.NoMmap)
+		l.sealed = append(l.sealed, s)
+		return s.count, nil
+	}
 	if isLast && lim == noLimit {
 		l.tail, l.tailOffs, l.lsn = s, res.offs, res.end
 		return uint64(len(res.offs)), nil
@@ -98,6 +103,12 @@ func (r *opener) trySealed(s *segment, isLast bool, lim uint64) (bool, error) {
 		return false, nil
 	}
 	if lim == noLimit || s.count == 0 || s.last() <= lim {
+		return true, nil
+	}
+	if r.l.readOnly {
+		r.rep.Dropped = append(r.rep.Dropped, Dropped{Segment: s.name, FirstIndex: lim + 1, LastIndex: s.last(),
+			Reason: "above an interrupted TruncateBack"})
+		s.count = lim - s.first + 1
 		return true, nil
 	}
 	return false, r.cutSealed(s, lim, size)
@@ -158,6 +169,9 @@ func (r *opener) recoverUnsealed(s *segment, lim uint64, isLast bool) (scanResul
 			d.FirstIndex, d.LastIndex = res.openFirst, res.openLast
 		}
 		r.rep.Dropped = append(r.rep.Dropped, d)
+	}
+	if r.l.readOnly {
+		return res, nil
 	}
 	return res, truncateSync(s, res.end)
 }
@@ -252,6 +266,10 @@ func (r *opener) dropBelowFront() error {
 // write positions.
 func (r *opener) finishTail() error {
 	l := r.l
+	if l.readOnly {
+		r.setState()
+		return nil
+	}
 	if l.tail == nil {
 		var seq uint64 = 1
 		if n := len(r.segs); n > 0 {
@@ -265,6 +283,13 @@ func (r *opener) finishTail() error {
 		l.tailBase = 0
 		l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
 	}
+	r.setState()
+	l.synIdx = l.last
+	return nil
+}
+
+// setState sets the report's state where no tail scan did.
+func (r *opener) setState() {
 	switch {
 	case len(r.segs) == 0:
 		r.rep.State = RecoveryNew
@@ -274,6 +299,4 @@ func (r *opener) finishTail() error {
 		// rotation's seal and the next segment's creation. Nothing lost.
 		r.rep.State = RecoveryZeroedTail
 	}
-	l.synIdx = l.last
-	return nil
 }

@@ -68,11 +68,17 @@ type Report struct {
 	Dropped    []Dropped // byte ranges cut from segments
 	Removed    []Removal // files deleted
 	Ignored    []string  // files in the directory that are not the log's
+	// DryRun: the log was opened with OpenReadOnly; Dropped and Removed
+	// say what Open would do, and nothing was changed.
+	DryRun bool
 }
 
 // String summarises the report on one line.
 func (r Report) String() string {
 	s := fmt.Sprintf("%s: entries [%d, %d] in %d segments", r.State, r.FirstIndex, r.LastIndex, r.Segments)
+	if r.DryRun {
+		s += " (read-only: nothing changed)"
+	}
 	for _, d := range r.Dropped {
 		s += fmt.Sprintf("; dropped %s bytes [%d,%d)", d.Segment, d.From, d.To)
 		if d.LastIndex >= d.FirstIndex && d.FirstIndex > 0 {

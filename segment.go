@@ -35,7 +35,8 @@ type segment struct {
 	count    uint64
 	indexOff int64
 	indexCRC uint32
-	data     []byte // whole-file memory map, or nil
+	data     []byte   // whole-file memory map, or nil
+	heapOffs []uint32 // read-only logs' unsealed segments: offsets in memory
 	unmap    func() error
 	// indexState caches the verification of the index block: 0 unknown,
 	// 1 good, 2 bad.
@@ -104,6 +105,15 @@ func (s *segment) seal(t segTrailer, size int64, noMmap bool) {
 	}
 }
 
+// sealHeap makes an unsealed segment readable like a sealed one, its
+// record offsets held in memory (read-only logs, which cannot write an
+// index block). end is where its complete records end.
+func (s *segment) sealHeap(offs []uint32, end int64, noMmap bool) {
+	s.heapOffs = offs
+	s.seal(segTrailer{first: s.first, count: uint64(len(offs)), indexOff: uint64(end)}, end, noMmap)
+	s.indexState.Store(1)
+}
+
 // readAt reads len(p) bytes at off from the map or the file.
 func (s *segment) readAt(p []byte, off int64) error {
 	if s.data != nil {
@@ -152,6 +162,9 @@ func (s *segment) offsets(n uint64) ([]uint32, error) {
 	if n > s.count {
 		panic(fmt.Sprintf("wal: offsets(%d) of a segment with %d entries", n, s.count))
 	}
+	if s.heapOffs != nil {
+		return append([]uint32(nil), s.heapOffs[:n]...), nil
+	}
 	if err := s.checkIndex(); err != nil {
 		return nil, err
 	}
@@ -173,6 +186,13 @@ func (s *segment) recordBounds(index uint64) (off, end int64, err error) {
 		return 0, 0, err
 	}
 	i := index - s.first
+	if s.heapOffs != nil {
+		off, end = int64(s.heapOffs[i]), s.indexOff
+		if i+1 < s.count {
+			end = int64(s.heapOffs[i+1])
+		}
+		return off, end, nil
+	}
 	n := int64(8)
 	if i+1 == s.count {
 		n = 4

@@ -117,6 +117,8 @@ func (l *Log) writable(n int) error {
 	switch {
 	case l.closed:
 		return ErrClosed
+	case l.readOnly:
+		return ErrReadOnly
 	case l.err != nil:
 		return l.err
 	case n > l.opts.MaxEntrySize:
