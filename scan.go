@@ -27,7 +27,7 @@ type scanResult struct {
 // scanSegment reads an unsealed segment's records in order. Entries must
 // carry consecutive indexes from s.first; a batch is complete at its Full
 // record, or at index limit (the last entry kept by a TruncateBack, which
-// may end a batch early). Entries above limit are not read.
+// may end a batch early). Nothing after the entry at limit is read.
 func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult, error) {
 	res := scanResult{size: size, bad: -1, end: segHeaderSize}
 	rd := record.NewReader(io.NewSectionReader(s.f, segHeaderSize, size-segHeaderSize), 256<<10, maxEntry)
@@ -58,6 +58,12 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 		expect, pending, res.closed = expect+1, pending+1, false
 		if h.Type == record.Full || h.Index == limit {
 			pending, res.end = 0, off+int64(h.Size())
+		}
+		if h.Index == limit {
+			// Everything after the last kept entry is void, whatever it
+			// holds: old records, old markers, or a half-written seal.
+			res.voided = res.end < size
+			break
 		}
 	}
 	if pending > 0 {
