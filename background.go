@@ -32,19 +32,19 @@ func (l *Log) stopBackground() {
 // tick is the background loop. Tickers use the monotonic clock.
 func (l *Log) tick() {
 	defer l.bg.wg.Done()
-	flushT := time.NewTicker(l.opts.FlushInterval)
-	defer flushT.Stop()
+	flushC, stopFlush := l.opts.newTicker(l.opts.FlushInterval)
+	defer stopFlush()
 	var syncC <-chan time.Time
 	if l.opts.SyncPolicy == SyncInterval {
-		syncT := time.NewTicker(l.opts.SyncInterval)
-		defer syncT.Stop()
-		syncC = syncT.C
+		c, stop := l.opts.newTicker(l.opts.SyncInterval)
+		defer stop()
+		syncC = c
 	}
 	for {
 		select {
 		case <-l.bg.stop:
 			return
-		case <-flushT.C:
+		case <-flushC:
 			l.flushTick()
 		case <-syncC:
 			l.syncTick()

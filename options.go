@@ -112,6 +112,15 @@ type Options struct {
 	NoMmap bool
 	// RecoveryMode; default TolerateTornTail.
 	RecoveryMode RecoveryMode
+
+	// newTicker makes the background tickers; nil means time.NewTicker
+	// (the monotonic clock). Tests substitute a fake clock.
+	newTicker func(d time.Duration) (c <-chan time.Time, stop func())
+}
+
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.
@@ -122,6 +131,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.FS == nil {
 		c.FS = vfs.Default
+	}
+	if c.newTicker == nil {
+		c.newTicker = realTicker
 	}
 	if c.NoSync {
 		c.SyncPolicy = SyncNever

@@ -1,0 +1,132 @@
+package wal
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waldb/wal/vfs"
+)
+
+// fakeClock hands out tickers that fire only when the test says.
+type fakeClock struct {
+	mu      sync.Mutex
+	tickers map[time.Duration]chan time.Time
+}
+
+func (c *fakeClock) newTicker(d time.Duration) (<-chan time.Time, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tickers == nil {
+		c.tickers = map[time.Duration]chan time.Time{}
+	}
+	ch := make(chan time.Time)
+	c.tickers[d] = ch
+	return ch, func() {}
+}
+
+// fire delivers one tick of the ticker with period d and returns once the
+// background loop has taken it and finished the work it triggers.
+func (c *fakeClock) fire(t *testing.T, l *Log, d time.Duration) {
+	t.Helper()
+	c.mu.Lock()
+	ch := c.tickers[d]
+	c.mu.Unlock()
+	ch <- time.Now()
+	// The loop handles one tick at a time: a second tick is accepted only
+	// after the first one's work is done.
+	ch <- time.Now()
+}
+
+// durableLast power-fails a copy of fs and returns the recovered last index.
+func durableLast(t *testing.T, fs *vfs.MemFS) uint64 {
+	t.Helper()
+	l := mustOpen(t, memDir, &Options{FS: fs.CrashClone(vfs.CrashOptions{}), SegmentSize: 64 << 10})
+	defer l.Close()
+	_, last := bounds(t, l)
+	return last
+}
+
+// TestIntervalBoundFakeClock: under SyncInterval, a power loss loses only
+// entries acknowledged after the last sync tick; each tick makes every
+// earlier entry durable; and FlushInterval ticks hand bytes to the OS
+// without making them durable.
+func TestIntervalBoundFakeClock(t *testing.T) {
+	fs := vfs.NewMem()
+	clk := &fakeClock{}
+	const syncD, flushD = time.Second, 10 * time.Millisecond
+	o := &Options{FS: fs, SyncPolicy: SyncInterval, SyncInterval: syncD, FlushInterval: flushD,
+		SegmentSize: 64 << 10, newTicker: clk.newTicker}
+	l := mustOpen(t, memDir, o)
+	defer l.Close()
+	fill(t, l, 10, 0)
+	if got := durableLast(t, fs); got != 0 {
+		t.Fatalf("before any tick %d entries are durable; want 0 (nothing synced)", got)
+	}
+	clk.fire(t, l, flushD)
+	l.mu.Lock()
+	written, end := l.written, l.entryEnd
+	l.mu.Unlock()
+	if written < end || durableLast(t, fs) != 0 {
+		t.Fatalf("flush tick: written %d of %d; durable %d (want handed to OS, not durable)", written, end, durableLast(t, fs))
+	}
+	for round := uint64(1); round <= 3; round++ {
+		clk.fire(t, l, syncD)
+		if got := durableLast(t, fs); got != 10*round {
+			t.Fatalf("round %d: after a sync tick %d entries durable, want %d", round, got, 10*round)
+		}
+		fill(t, l, 10*(round+1), 0)
+		if got := durableLast(t, fs); got != 10*round {
+			t.Fatalf("round %d: entries after the tick: %d durable, want %d", round, got, 10*round)
+		}
+	}
+}
+
+// TestIntervalBoundRealClock: with the real clock and period d, every
+// entry lost in a simulated power loss was acknowledged less than d plus a
+// generous scheduling margin before the crash.
+func TestIntervalBoundRealClock(t *testing.T) {
+	const d, margin = 20 * time.Millisecond, 400 * time.Millisecond
+	fs := vfs.NewMem()
+	l := mustOpen(t, memDir, &Options{FS: fs, SyncPolicy: SyncInterval, SyncInterval: d, SegmentSize: 64 << 10})
+	defer l.Close()
+	var mu sync.Mutex
+	acked := map[uint64]time.Time{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := uint64(1); ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := l.Write(i, payload(i, 0)); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			acked[i] = time.Now()
+			mu.Unlock()
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	for c := 0; c < 10; c++ {
+		time.Sleep(time.Duration(7+c*5) * time.Millisecond)
+		crashAt := time.Now()
+		crashed := fs.CrashClone(vfs.CrashOptions{})
+		cl := mustOpen(t, memDir, &Options{FS: crashed, SegmentSize: 64 << 10})
+		_, last := bounds(t, cl)
+		cl.Close()
+		mu.Lock()
+		for i, at := range acked {
+			if i > last && at.Before(crashAt) && crashAt.Sub(at) > d+margin {
+				t.Errorf("entry %d acknowledged %v before the crash was lost (interval %v)", i, crashAt.Sub(at), d)
+			}
+		}
+		mu.Unlock()
+	}
+	close(stop)
+	<-done
+}
