@@ -44,10 +44,10 @@ func (l *Log) Close() error {
 	return err
 }
 
-// closeTail syncs everything, then appends a clean-close marker (whose
-// value is its own offset), trims the preallocated space and
-// syncs again, so reopening reads only real records and reports a clean
-// shutdown. REQUIRES: mu held; exclusive.
+// closeTail syncs everything, appends a clean-close marker (whose value is
+// its own offset) and syncs it, then seals the tail, so that reopening
+// scans nothing and reports a clean shutdown. Open unseals it again if it
+// has room. REQUIRES: mu held; exclusive.
 func (l *Log) closeTail() error {
 	if err := l.syncAll(); err != nil {
 		return err
@@ -55,9 +55,13 @@ func (l *Log) closeTail() error {
 	off := l.lsn - l.tailBase
 	l.buf = record.AppendMarker(l.buf, record.MarkerClosed, uint64(off))
 	l.lsn += record.HeaderSize + 1
-	if err := l.tail.f.Truncate(l.lsn - l.tailBase); err != nil {
+	if err := l.syncAll(); err != nil {
+		return err
+	}
+	if err := l.sealSegment(l.tail, l.tailOffs, l.lsn-l.tailBase); err != nil {
 		l.fail(err)
 		return l.err
 	}
-	return l.syncAll()
+	l.sealed, l.tail = append(l.sealed, l.tail), nil
+	return nil
 }

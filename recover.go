@@ -2,6 +2,8 @@ package wal
 
 import (
 	"fmt"
+
+	"github.com/waldb/wal/record"
 )
 
 // checkSegments validates the chain of segments: sealed ones by their
@@ -249,8 +251,9 @@ func (r *opener) applyFront() error {
 func (r *opener) dropBelowFront() error {
 	l := r.l
 	keep := l.sealed[:0]
-	for _, s := range l.sealed {
-		if s.last() < l.first {
+	for i, s := range l.sealed {
+		// The last segment stays even if empty: it carries the position.
+		if s.last() < l.first && (l.tail != nil || i < len(l.sealed)-1) {
 			if err := r.dropSegment(s, "below the first index"); err != nil {
 				return err
 			}
@@ -270,33 +273,90 @@ func (r *opener) finishTail() error {
 		r.setState()
 		return nil
 	}
-	if l.tail == nil {
-		var seq uint64 = 1
-		if n := len(r.segs); n > 0 {
-			seq = r.segs[n-1].seq + 1
-		}
-		if err := l.newTail(seq, 0); err != nil {
-			return err
-		}
-	} else {
-		l.preallocTail()
-		l.tailBase = 0
-		l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
-	}
 	r.setState()
 	l.synIdx = l.last
+	if l.tail == nil {
+		s := r.reopenable()
+		if s == nil {
+			var seq uint64 = 1
+			if n := len(r.segs); n > 0 {
+				seq = r.segs[n-1].seq + 1
+			}
+			return l.newTail(seq, 0)
+		}
+		if err := r.unsealTail(s); err != nil {
+			return err
+		}
+	}
+	l.preallocTail()
+	l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
+	l.startPrepare()
 	return nil
 }
 
-// setState sets the report's state where no tail scan did.
+// setState sets the report's state where no tail scan did: the last
+// segment was sealed, by a clean Close (its records end with a close
+// marker) or by a rotation the crash interrupted before the next segment
+// existed (nothing lost either way).
 func (r *opener) setState() {
 	switch {
 	case len(r.segs) == 0:
 		r.rep.State = RecoveryNew
-	case !r.stateSet:
-		// The last segment was sealed: a clean Close leaves an unsealed
-		// tail ending in a close marker, so this is a crash between a
-		// rotation's seal and the next segment's creation. Nothing lost.
+	case r.stateSet:
+	case len(r.l.sealed) > 0 && closedCleanly(r.l.sealed[len(r.l.sealed)-1]):
+		r.rep.State = RecoveryClean
+	default:
 		r.rep.State = RecoveryZeroedTail
 	}
+}
+
+// closedCleanly reports whether sealed segment s's records end with a
+// clean-close marker.
+func closedCleanly(s *segment) bool {
+	const n = record.HeaderSize + 1
+	if !s.sealed || s.indexOff < segHeaderSize+n {
+		return false
+	}
+	b := make([]byte, n)
+	if s.readAt(b, s.indexOff-n) != nil {
+		return false
+	}
+	h, p, err := record.Decode(b)
+	return err == nil && h.Type == record.Marker && record.MarkerKind(p[0]) == record.MarkerClosed &&
+		int64(h.Index) == s.indexOff-n
+}
+
+// reopenable returns the last segment if it is sealed and may become the
+// tail again: it has room, and no TruncateBack froze it.
+func (r *opener) reopenable() *segment {
+	l := r.l
+	n := len(l.sealed)
+	if n == 0 || len(r.segs) == 0 || l.sealed[n-1] != r.segs[len(r.segs)-1] {
+		return nil
+	}
+	s := l.sealed[n-1]
+	if s.heapOffs != nil || s.seq <= l.meta.backSeq || s.indexOff >= int64(l.opts.SegmentSize) {
+		return nil
+	}
+	return s
+}
+
+// unsealTail makes sealed segment s the tail again: its offsets move to
+// memory and the index block and trailer are cut off (durably), before any
+// reader can have mapped it. A crash after the cut leaves an unsealed last
+// segment that the next Open scans.
+func (r *opener) unsealTail(s *segment) error {
+	l := r.l
+	offs, err := s.offsets(s.count)
+	if err != nil {
+		return err
+	}
+	end := s.indexOff
+	s.unseal()
+	if err := truncateSync(s, end); err != nil {
+		return err
+	}
+	l.sealed = l.sealed[:len(l.sealed)-1]
+	l.tail, l.tailOffs, l.lsn = s, offs, end
+	return nil
 }

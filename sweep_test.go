@@ -64,14 +64,14 @@ func neverServed(t *testing.T, fs *vfs.MemFS, o Options, last uint64, what strin
 	return result
 }
 
-// TestSweepBitFlips flips one bit at every byte (every 5th byte outside
+// TestSweepBitFlips flips one bit at every byte (every 7th byte outside
 // soak runs) of every file of a cleanly closed multi-segment log. Flips
 // only Verify notices are in bytes no read uses (sync markers inside
 // sealed segments); "harmless" ones hit bytes no check covers (the
 // header's reserved tail).
 func TestSweepBitFlips(t *testing.T) {
 	base, o := closedLog(t, 120)
-	step := 5
+	step := 7
 	if soak() {
 		step = 1
 	}

@@ -39,7 +39,7 @@ func (l *Log) truncateFront(index uint64) error {
 	}
 	l.first = index
 	var dead []*segment
-	for len(l.sealed) > 0 && l.sealed[0].last() < index {
+	for len(l.sealed) > 0 && l.sealed[0].last() < index && (l.tail != nil || len(l.sealed) > 1) {
 		dead = append(dead, l.sealed[0])
 		l.sealed = l.sealed[1:]
 	}
