@@ -10,13 +10,13 @@ import (
 
 // SegmentInfo describes one segment file.
 type SegmentInfo struct {
-	Name       string
-	Seq        uint64
-	FirstIndex uint64 // index of the segment's first entry
-	LastIndex  uint64 // FirstIndex-1 if the segment holds no entry
-	Size       int64  // bytes of records (excluding preallocated space and the index block)
-	Sealed     bool   // has an index block and trailer (read-only logs: complete and not the last)
-	Reset      bool   // a reset segment
+	Name       string `json:"name"`
+	Seq        uint64 `json:"seq"`
+	FirstIndex uint64 `json:"firstIndex"` // index of the segment's first entry
+	LastIndex  uint64 `json:"lastIndex"`  // FirstIndex-1 if the segment holds no entry
+	Size       int64  `json:"size"`       // bytes of records (excluding preallocated space and the index block)
+	Sealed     bool   `json:"sealed"`     // has an index block and trailer (read-only logs: complete and not the last)
+	Reset      bool   `json:"reset"`      // a reset segment
 }
 
 // Segments describes the log's segment files, oldest first.

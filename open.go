@@ -41,11 +41,17 @@ func Open(dir string, opts *Options) (*Log, error) {
 // them (what a torn tail would lose is not served), and Recovery() reports
 // what Open would do, with Report.DryRun set. Writes and truncations return
 // ErrReadOnly; Refresh picks up what a writer appended since.
+//
+// A read-only log reads with pread, never a memory map: a writer in
+// another process may shorten segment files, and touching a mapped page
+// past the end of a file kills the process (SIGBUS). A read racing such a
+// change may fail with ErrCorrupt; Refresh and read again.
 func OpenReadOnly(dir string, opts *Options) (*Log, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	o.NoMmap = true
 	l := &Log{dir: dir, opts: o, fs: o.FS, readOnly: true}
 	l.cond.L = &l.mu
 	l.report.DryRun = true
@@ -75,6 +81,12 @@ func (l *Log) Refresh() error {
 		return ErrClosed
 	}
 	old := l.sealed
+	if n.meta.back != l.meta.back || n.meta.backSeq != l.meta.backSeq {
+		l.noteBack(n.meta.back) // the writer cut the log: rewind iterators
+	}
+	if len(n.sealed) > 0 && n.sealed[0].flags&flagReset != 0 && (len(old) == 0 || old[0].seq != n.sealed[0].seq) {
+		l.noteBack(n.first - 1) // the writer reset the log
+	}
 	l.sealed, l.first, l.last, l.meta, l.report = n.sealed, n.first, n.last, n.meta, n.report
 	l.wake()
 	l.publish()

@@ -278,11 +278,7 @@ func (r *opener) finishTail() error {
 	if l.tail == nil {
 		s := r.reopenable()
 		if s == nil {
-			var seq uint64 = 1
-			if n := len(r.segs); n > 0 {
-				seq = r.segs[n-1].seq + 1
-			}
-			return l.newTail(seq, 0)
+			return l.newTail(l.nextSeq(), 0)
 		}
 		if err := r.unsealTail(s); err != nil {
 			return err

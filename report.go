@@ -43,34 +43,35 @@ func (s RecoveryState) String() string {
 
 // Dropped describes a byte range that recovery cut from a segment.
 type Dropped struct {
-	Segment string // file name
-	From    int64  // first byte dropped
-	To      int64  // end of the file before the cut
+	Segment string `json:"segment"` // file name
+	From    int64  `json:"from"`    // first byte dropped
+	To      int64  `json:"to"`      // end of the file before the cut
 	// FirstIndex..LastIndex are the complete entries dropped (an incomplete
 	// batch, or entries voided by an interrupted TruncateBack); zero when
 	// no complete entry was dropped.
-	FirstIndex, LastIndex uint64
-	Reason                string
+	FirstIndex uint64 `json:"firstIndex"`
+	LastIndex  uint64 `json:"lastIndex"`
+	Reason     string `json:"reason"`
 }
 
 // Removal is a file recovery deleted.
 type Removal struct {
-	Name   string
-	Reason string
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Report is what Open found and repaired. It is computed once, by Open.
 type Report struct {
-	State      RecoveryState
-	FirstIndex uint64 // as FirstIndex() reported right after Open
-	LastIndex  uint64
-	Segments   int       // segment files after recovery
-	Dropped    []Dropped // byte ranges cut from segments
-	Removed    []Removal // files deleted
-	Ignored    []string  // files in the directory that are not the log's
+	State      RecoveryState `json:"state"`
+	FirstIndex uint64        `json:"firstIndex"` // as FirstIndex() reported right after Open
+	LastIndex  uint64        `json:"lastIndex"`
+	Segments   int           `json:"segments"` // segment files after recovery
+	Dropped    []Dropped     `json:"dropped"`  // byte ranges cut from segments
+	Removed    []Removal     `json:"removed"`  // files deleted
+	Ignored    []string      `json:"ignored"`  // files in the directory that are not the log's
 	// DryRun: the log was opened with OpenReadOnly; Dropped and Removed
 	// say what Open would do, and nothing was changed.
-	DryRun bool
+	DryRun bool `json:"dryRun"`
 }
 
 // String summarises the report on one line.
@@ -91,3 +92,6 @@ func (r Report) String() string {
 	}
 	return s
 }
+
+// MarshalText encodes the state by name (for JSON reports).
+func (s RecoveryState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

@@ -186,7 +186,15 @@ func (l *Log) ensureTail() error {
 	if l.tail != nil {
 		return nil
 	}
-	return l.newTail(l.maxSeq()+1, 0)
+	return l.newTail(l.nextSeq(), 0)
+}
+
+// nextSeq is the sequence number for a new segment: above every segment
+// and above META's backSeq, since entries in segments with seq <= backSeq
+// above the TruncateBack index are void (a crash inside TruncateBack can
+// leave no segment with that seq). REQUIRES: mu held.
+func (l *Log) nextSeq() uint64 {
+	return max(l.maxSeq(), l.meta.backSeq) + 1
 }
 
 // maxSeq is the largest sequence number in use. REQUIRES: mu held.

@@ -78,7 +78,7 @@ func (l *Log) reset(index uint64) error {
 	if l.tail != nil {
 		dead = append(dead, l.tail)
 	}
-	first, last, seq := l.first, l.last, l.maxSeq()+1
+	first, last, seq := l.first, l.last, l.nextSeq()
 	l.first, l.last = index, index-1
 	if err := l.newTail(seq, flagReset); err != nil {
 		l.first, l.last = first, last

@@ -3,6 +3,8 @@ package wal
 import (
 	"errors"
 	"testing"
+
+	"github.com/waldb/wal/vfs"
 )
 
 func TestTruncateAcrossSegments(t *testing.T) {
@@ -153,4 +155,31 @@ func TestReset(t *testing.T) {
 		}
 		mustClose(t, l)
 	}
+}
+
+// TestCrashInsideTruncateBackKeepsLaterWrites is the regression test for a
+// bug walctl's tests found: after a crash inside TruncateBack before the
+// new tail segment existed, Open created a tail whose sequence number was
+// not above META's backSeq, so a later Open voided everything written to it.
+func TestCrashInsideTruncateBackKeepsLaterWrites(t *testing.T) {
+	fs := vfs.NewMem()
+	o := &Options{FS: fs, SegmentSize: 1 << 10}
+	l := mustOpen(t, memDir, o)
+	fill(t, l, 200, 0)
+	if err := l.TruncateBack(20); err != nil {
+		t.Fatal(err)
+	}
+	img := liveClone(fs)
+	l.Close()
+	segs := memSegments(t, img)
+	if err := img.Remove(segs[len(segs)-1]); err != nil { // the crash came before the new tail
+		t.Fatal(err)
+	}
+	o.FS = img
+	l = mustOpen(t, memDir, o)
+	fill(t, l, 25, 1)
+	mustClose(t, l)
+	l = mustOpen(t, memDir, o)
+	defer mustClose(t, l)
+	checkRange(t, l, 1, 25)
 }
