@@ -123,6 +123,16 @@ func (l *Log) LastIndex() (uint64, error) {
 	return l.last, nil
 }
 
+// Bounds returns FirstIndex and LastIndex from one consistent view.
+func (l *Log) Bounds() (first, last uint64, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, 0, ErrClosed
+	}
+	return l.reportedFirst(), l.last, nil
+}
+
 // Recovery returns the report of what Open found and repaired.
 func (l *Log) Recovery() Report {
 	l.mu.Lock()

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/waldb/wal/vfs"
+	"github.com/waldb/wal/vfs/errorfs"
 )
 
 func TestEmptyLog(t *testing.T) {
@@ -236,4 +239,34 @@ func segmentFiles(t testing.TB, dir string) []string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestOpenSyncsNewDirectories: creating a log directory fsyncs the parent
+// of every directory created, so the log cannot vanish in a power loss.
+func TestOpenSyncsNewDirectories(t *testing.T) {
+	base := t.TempDir()
+	var synced []string
+	inj := errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		if op == errorfs.OpSyncDir {
+			synced = append(synced, path)
+		}
+		return nil
+	})
+	dir := filepath.Join(base, "a", "b")
+	l := mustOpen(t, dir, &Options{FS: errorfs.Wrap(vfs.Default, inj)})
+	defer mustClose(t, l)
+	want := map[string]bool{base: false, filepath.Join(base, "a"): false}
+	for _, p := range synced {
+		if _, ok := want[p]; ok {
+			want[p] = true
+		}
+	}
+	for p, ok := range want {
+		if !ok {
+			t.Errorf("parent %s of a created directory was not fsynced (synced: %v)", p, synced)
+		}
+	}
+	if f, la, err := l.Bounds(); f != 0 || la != 0 || err != nil {
+		t.Fatalf("Bounds of a new log = %d, %d, %v", f, la, err)
+	}
 }

@@ -333,3 +333,19 @@ func TestPowerLossDuringTruncateBackSeal(t *testing.T) {
 		runWithCrashes(t, ops, SyncAlways, keep, func(int64) bool { return true })
 	}
 }
+
+// TestPowerLossDuringMultiSegmentTruncateFront is the regression test for
+// a bug walkv's tests found: TruncateFront deletes several segments with
+// one directory fsync at the end, so a crash can keep a later deletion and
+// lose an earlier one; Open then saw a gap below the first index and
+// failed with ErrCorrupt instead of dropping what META says is gone.
+func TestPowerLossDuringMultiSegmentTruncateFront(t *testing.T) {
+	var ops []op
+	for i := 0; i < 12; i++ {
+		ops = append(ops, appendOp(10, false, 1))
+	}
+	ops = append(ops, truncFrontOp(func(s state) uint64 { return s.last - 5 }), appendOp(2, false, 1))
+	for seed := 0; seed < 4; seed++ {
+		runWithCrashes(t, ops, SyncAlways, 0.5, func(int64) bool { return true })
+	}
+}

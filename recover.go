@@ -22,6 +22,9 @@ func (r *opener) checkSegments() error {
 		kept = append(kept, s)
 	}
 	r.segs = kept
+	if err := r.dropBelowMetaFront(); err != nil {
+		return err
+	}
 	var expect uint64
 	for i, s := range r.segs {
 		if i > 0 && s.first != expect {
@@ -34,6 +37,37 @@ func (r *opener) checkSegments() error {
 		expect = s.first + count
 	}
 	return nil
+}
+
+// dropBelowMetaFront removes segments that hold only entries below META's
+// first index, before contiguity is checked: TruncateFront records the
+// first index durably, then deletes such segments with one directory fsync
+// at the end, so a crash may leave any subset of them and thus a gap. A
+// segment holds only entries below the next segment's first index, since
+// indexes grow with sequence numbers (older ones were dropped by
+// applyReset).
+func (r *opener) dropBelowMetaFront() error {
+	front := r.metaFront()
+	k := 0
+	for k+1 < len(r.segs) && r.segs[k+1].first <= front {
+		k++
+	}
+	for _, s := range r.segs[:k] {
+		if err := r.dropSegment(s, "below the first index"); err != nil {
+			return err
+		}
+	}
+	r.segs = r.segs[k:]
+	return nil
+}
+
+// metaFront is META's first index if no newer reset segment supersedes
+// it, else 0.
+func (r *opener) metaFront() uint64 {
+	if m := r.l.meta; r.hasMeta && m.frontSeq >= r.resetSeq {
+		return m.front
+	}
+	return 0
 }
 
 // limit is the last index segment s may hold, by META's TruncateBack record.
@@ -238,8 +272,8 @@ func (r *opener) applyFront() error {
 	} else if n := len(l.sealed); n > 0 {
 		l.last = l.sealed[n-1].last()
 	}
-	if m := l.meta; r.hasMeta && m.frontSeq >= r.resetSeq && m.front > l.first {
-		l.first = m.front
+	if front := r.metaFront(); front > l.first {
+		l.first = front
 	}
 	if l.first > l.last+1 {
 		return corruptf("%s: META first index %d is beyond the last entry %d", l.dir, l.first, l.last)
@@ -283,6 +317,12 @@ func (r *opener) finishTail() error {
 		if err := r.unsealTail(s); err != nil {
 			return err
 		}
+	}
+	// A crashed process may have left the tail's last bytes in the page
+	// cache only: make what recovery now serves durable before any reader
+	// or writer relies on it.
+	if err := l.tail.f.Sync(); err != nil {
+		return fmt.Errorf("wal: segment %s: syncing the recovered tail: %w", l.tail.name, err)
 	}
 	l.preallocTail()
 	l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
