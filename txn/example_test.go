@@ -11,7 +11,7 @@ import (
 // Example logs one atomic and two streaming transactions, then recovers
 // the committed ones after a checkpoint that reflects transaction 1.
 func Example() {
-	l, err := wal.Open("db", &wal.Options{FS: vfs.NewMem()})
+	l, err := wal.Open("db", &wal.Options{FS: vfs.NewMem(), SegmentSize: 64 << 10})
 	if err != nil {
 		panic(err)
 	}

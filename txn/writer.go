@@ -85,7 +85,6 @@ func (w *Writer) Commit(ops []Op) (Info, error) {
 		}
 	}
 	e := w.pool.Get().(*encoder)
-	defer w.release(e)
 	id := w.nextID()
 	e.batch.Clear()
 	size := e.add(Record{Kind: KindBegin, ID: id})
@@ -93,6 +92,7 @@ func (w *Writer) Commit(ops []Op) (Info, error) {
 		size += e.add(Record{Kind: op.Kind, ID: id, Key: op.Key, Value: op.Value})
 	}
 	size += e.add(Record{Kind: KindCommit, ID: id})
+	defer w.release(e, size)
 	first, err := w.log.AppendBatch(&e.batch)
 	if err != nil {
 		return Info{ID: id}, fmt.Errorf("txn: commit of transaction %d: %w", id, err)
@@ -107,9 +107,12 @@ func (e *encoder) add(r Record) int {
 	return len(e.buf)
 }
 
-func (w *Writer) release(e *encoder) {
-	if cap(e.buf) > maxPooledBuffer {
-		return // let a huge encoder go; Clear keeps the batch's memory too
+// release returns e to the pool unless the transaction it encoded (size
+// bytes) was so large that keeping its memory would pin it: Clear keeps a
+// batch's capacity.
+func (w *Writer) release(e *encoder, size int) {
+	if size > maxPooledBuffer {
+		return
 	}
 	e.batch.Clear()
 	w.pool.Put(e)

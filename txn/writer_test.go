@@ -52,7 +52,7 @@ func TestCommitRejectsNonOps(t *testing.T) {
 // TestCommitErrorLeavesNothing: a transaction too large for the log is not
 // written at all, and its id is not reused.
 func TestCommitErrorLeavesNothing(t *testing.T) {
-	l, err := wal.Open(logDir, &wal.Options{FS: vfs.NewMem(), MaxEntrySize: 64})
+	l, err := wal.Open(logDir, &wal.Options{FS: vfs.NewMem(), MaxEntrySize: 64, SegmentSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,123 @@
+package walkv
+
+import (
+	"strconv"
+)
+
+func init() {
+	register(
+		&command{name: "ping", arity: -1, flags: flagFast, run: cmdPing},
+		&command{name: "echo", arity: 2, flags: flagFast, run: cmdEcho},
+		&command{name: "select", arity: 2, flags: flagFast, run: cmdSelect},
+		&command{name: "quit", arity: -1, flags: flagFast | flagMultiCtl, run: cmdQuit},
+		&command{name: "hello", arity: -1, flags: flagFast | flagNoMulti, run: cmdHello},
+		&command{name: "client", arity: -2, flags: flagAdmin | flagNoMulti, run: cmdClient},
+	)
+}
+
+func cmdPing(x *exec) {
+	switch len(x.args) {
+	case 1:
+		x.c.WriteString("PONG")
+	case 2:
+		x.c.WriteBulk(x.args[1])
+	default:
+		x.c.WriteError(errArity("ping"))
+	}
+}
+
+func cmdEcho(x *exec) { x.c.WriteBulk(x.args[1]) }
+
+// cmdSelect accepts only database 0: walkv has one keyspace.
+func cmdSelect(x *exec) {
+	n, ok := parseInt(x.args[1])
+	switch {
+	case !ok:
+		x.c.WriteError(errNotInt)
+	case n != 0:
+		x.c.WriteError(errDBIndex)
+	default:
+		x.c.WriteString("OK")
+	}
+}
+
+// cmdQuit answers OK once everything already answered on the connection
+// is durable, then closes it; pipelined commands after QUIT do not run.
+func cmdQuit(x *exec) {
+	x.c.ReadPipeline()
+	x.srv.settle(x.s, x.c)
+	if x.s.broken {
+		return // settle dropped the connection
+	}
+	x.c.WriteString("OK")
+	x.c.Close()
+}
+
+// cmdHello supports protocol 2 only; HELLO 3 gets NOPROTO, after which
+// clients such as go-redis continue with RESP2.
+func cmdHello(x *exec) {
+	if len(x.args) > 1 {
+		v, ok := parseInt(x.args[1])
+		if !ok {
+			x.c.WriteError("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v != 2 {
+			x.c.WriteError("NOPROTO unsupported protocol version")
+			return
+		}
+	}
+	for i := 2; i < len(x.args); i++ {
+		switch {
+		case eqFold(x.args[i], "auth") && i+2 < len(x.args):
+			i += 2 // no authentication: accept any credentials
+		case eqFold(x.args[i], "setname") && i+1 < len(x.args):
+			x.s.name = string(x.args[i+1])
+			i++
+		default:
+			x.c.WriteError(errSyntax)
+			return
+		}
+	}
+	x.c.WriteArray(14)
+	for _, kv := range [][2]string{{"server", "redis"}, {"version", redisVersion}} {
+		x.c.WriteBulkString(kv[0])
+		x.c.WriteBulkString(kv[1])
+	}
+	x.c.WriteBulkString("proto")
+	x.c.WriteInt(2)
+	x.c.WriteBulkString("id")
+	x.c.WriteInt64(x.s.id)
+	for _, kv := range [][2]string{{"mode", "standalone"}, {"role", "master"}} {
+		x.c.WriteBulkString(kv[0])
+		x.c.WriteBulkString(kv[1])
+	}
+	x.c.WriteBulkString("modules")
+	x.c.WriteArray(0)
+}
+
+// cmdClient implements CLIENT ID, SETNAME, GETNAME and SETINFO.
+func cmdClient(x *exec) {
+	sub := x.args[1]
+	switch {
+	case eqFold(sub, "id") && len(x.args) == 2:
+		x.c.WriteInt64(x.s.id)
+	case eqFold(sub, "setname") && len(x.args) == 3:
+		x.s.name = string(x.args[2])
+		x.c.WriteString("OK")
+	case eqFold(sub, "getname") && len(x.args) == 2:
+		if x.s.name == "" {
+			x.c.WriteNull()
+		} else {
+			x.c.WriteBulkString(x.s.name)
+		}
+	case eqFold(sub, "setinfo") && len(x.args) == 4:
+		x.c.WriteString("OK")
+	default:
+		x.c.WriteError("ERR unknown subcommand or wrong number of arguments for 'client|" +
+			clip(string(sub)) + "' command")
+	}
+}
+
+// itoa formats an int64.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,180 @@
+package walkv
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// redisVersion is the Redis version walkv reports; clients use it to pick
+// features. walkv implements a subset of Redis 7.0.
+const redisVersion = "7.0.0"
+
+// maxDebugSleep bounds DEBUG SLEEP.
+const maxDebugSleep = 10 * time.Second
+
+func init() {
+	register(
+		&command{name: "info", arity: -1, flags: 0, lock: lockRead, run: cmdInfo},
+		&command{name: "config", arity: -2, flags: flagAdmin, run: cmdConfig},
+		&command{name: "save", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdSave},
+		&command{name: "bgsave", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
+		&command{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
+		&command{name: "lastsave", arity: 1, flags: flagFast, run: cmdLastsave},
+		&command{name: "debug", arity: -2, flags: flagAdmin, run: cmdDebug},
+		&command{name: "command", arity: -1, run: cmdCommand},
+		&command{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdShutdown},
+		&command{name: "time", arity: 1, flags: flagFast, run: cmdTime},
+	)
+}
+
+func cmdInfo(x *exec) {
+	var sections []string
+	for _, a := range x.args[1:] {
+		sections = append(sections, strings.ToLower(string(a)))
+	}
+	x.c.WriteBulkString(x.srv.info(sections))
+}
+
+// configParams are the parameters CONFIG GET knows, with their values.
+func (x *exec) configParams() [][2]string {
+	db := x.db
+	return [][2]string{
+		{"appendfsync", db.Fsync().String()},
+		{"appendonly", "yes"},
+		{"save", ""},
+		{"databases", "1"},
+		{"proto-max-bulk-len", strconv.Itoa(db.opts.MaxBulk)},
+		{"walkv-snapshot-log-bytes", strconv.FormatInt(db.opts.SnapshotLogBytes, 10)},
+	}
+}
+
+// cmdConfig serves CONFIG GET pattern..., CONFIG SET appendfsync value and
+// CONFIG RESETSTAT.
+func cmdConfig(x *exec) {
+	sub := x.args[1]
+	switch {
+	case eqFold(sub, "get") && len(x.args) >= 3:
+		var out []string
+		for _, p := range x.configParams() {
+			for _, pat := range x.args[2:] {
+				if globMatch(strings.ToLower(string(pat)), p[0]) {
+					out = append(out, p[0], p[1])
+					break
+				}
+			}
+		}
+		x.writeStrings(out)
+	case eqFold(sub, "set") && len(x.args) == 4:
+		x.configSet(string(x.args[2]), string(x.args[3]))
+	case eqFold(sub, "resetstat") && len(x.args) == 2:
+		x.c.WriteString("OK")
+	default:
+		x.c.WriteError("ERR unknown subcommand or wrong number of arguments for 'config|" + clip(strings.ToLower(string(sub))) + "' command")
+	}
+}
+
+func (x *exec) configSet(param, value string) {
+	if !strings.EqualFold(param, "appendfsync") {
+		x.c.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + clip(param) + "'")
+		return
+	}
+	f, err := ParseFsync(strings.ToLower(value))
+	if err != nil {
+		x.c.WriteError("ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no")
+		return
+	}
+	x.db.SetFsync(f)
+	x.c.WriteString("OK")
+}
+
+func cmdSave(x *exec) {
+	if err := x.db.Snapshot(); err != nil {
+		x.c.WriteError("ERR " + err.Error())
+		return
+	}
+	x.c.WriteString("OK")
+}
+
+// cmdBgsave serves BGSAVE [SCHEDULE] and BGREWRITEAOF: both take a
+// snapshot in the background and then truncate the log.
+func cmdBgsave(x *exec) {
+	aof := eqFold(x.args[0], "bgrewriteaof")
+	if len(x.args) > 2 || (len(x.args) == 2 && !eqFold(x.args[1], "schedule")) {
+		x.c.WriteError(errSyntax)
+		return
+	}
+	err := x.db.BackgroundSnapshot()
+	switch {
+	case errors.Is(err, ErrSnapshotRunning) && len(x.args) == 2:
+		x.db.snap.request() // SCHEDULE: run when the current one ends
+		x.c.WriteString("Background saving scheduled")
+	case errors.Is(err, ErrSnapshotRunning):
+		x.c.WriteError("ERR Background save already in progress")
+	case aof:
+		x.c.WriteString("Background append only file rewriting started")
+	default:
+		x.c.WriteString("Background saving started")
+	}
+}
+
+func cmdLastsave(x *exec) {
+	t := x.db.snap.lastUnix.Load()
+	if t == 0 {
+		t = x.db.start.Unix()
+	}
+	x.c.WriteInt64(t)
+}
+
+// cmdDebug supports DEBUG SLEEP seconds (bounded by maxDebugSleep); it
+// delays this connection only (Redis blocks the whole server).
+func cmdDebug(x *exec) {
+	if !eqFold(x.args[1], "sleep") || len(x.args) != 3 {
+		x.c.WriteError("ERR DEBUG subcommand not supported by walkv (only SLEEP)")
+		return
+	}
+	sec, ok := parseFloat(x.args[2])
+	if !ok || sec < 0 {
+		x.c.WriteError("ERR value is not a valid float")
+		return
+	}
+	time.Sleep(min(time.Duration(sec*float64(time.Second)), maxDebugSleep))
+	x.c.WriteString("OK")
+}
+
+func cmdTime(x *exec) {
+	now := time.Now()
+	x.writeStrings([]string{strconv.FormatInt(now.Unix(), 10), strconv.Itoa(now.Nanosecond() / 1000)})
+}
+
+// cmdShutdown [NOSAVE|SAVE|NOW|FORCE|ABORT]: with SAVE takes a snapshot
+// first; then sends the replies to earlier commands once durable, closes
+// the connection without a reply of its own (as Redis does on success)
+// and asks the server owner to stop (Server.Done).
+func cmdShutdown(x *exec) {
+	save := false
+	for _, a := range x.args[1:] {
+		switch {
+		case eqFold(a, "save"):
+			save = true
+		case eqFold(a, "nosave"), eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "abort"):
+			x.c.WriteError("ERR No shutdown in progress.")
+			return
+		default:
+			x.c.WriteError(errSyntax)
+			return
+		}
+	}
+	if save {
+		if err := x.db.Snapshot(); err != nil {
+			x.c.WriteError("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+	}
+	x.c.ReadPipeline()
+	x.srv.settle(x.s, x.c)
+	x.srv.requestShutdown()
+	x.c.Close()
+}

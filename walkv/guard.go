@@ -1,0 +1,213 @@
+package walkv
+
+import (
+	"errors"
+	"net"
+	"sync"
+)
+
+// Request limits (Redis's): a multibulk request has at most
+// maxMultibulk arguments; an inline request line is at most maxInline
+// bytes; a bulk string at most Options.MaxBulk.
+const (
+	maxMultibulk = 1024 * 1024
+	maxInline    = 64 << 10
+	maxNumLine   = 24 // digits, sign and CR of a '*' or '$' line
+)
+
+// Errors of the request guard; their text is the error reply.
+var (
+	errBulkLength      = errors.New("ERR Protocol error: invalid bulk length")
+	errMultibulkLength = errors.New("ERR Protocol error: invalid multibulk length")
+	errInlineTooBig    = errors.New("ERR Protocol error: too big inline request")
+)
+
+var (
+	_ net.Listener = (*guardListener)(nil)
+	_ net.Conn     = (*guardConn)(nil)
+)
+
+// guardListener wraps each accepted connection in a guardConn, so that
+// limits are enforced before redcon's reader buffers a request: redcon
+// itself would grow its buffer to whatever length a client announces.
+type guardListener struct {
+	net.Listener
+	maxBulk int64
+}
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &guardConn{Conn: c, sc: reqScanner{maxBulk: l.maxBulk}}, nil
+}
+
+// guardConn passes a connection's bytes through a reqScanner. On a
+// violation it delivers the bytes before it (so complete earlier commands
+// still run and are answered), then writes the Redis error reply itself
+// and fails the next Read, which makes redcon close the connection.
+// Reads happen only on the connection's goroutine, after redcon flushed
+// the replies of earlier commands, so the error reply comes last.
+type guardConn struct {
+	net.Conn
+	sc      reqScanner
+	err     error
+	errOnce sync.Once
+}
+
+func (g *guardConn) Read(p []byte) (int, error) {
+	if g.err != nil {
+		g.reject()
+		return 0, g.err
+	}
+	n, err := g.Conn.Read(p)
+	ok, verr := g.sc.feed(p[:n])
+	if verr == nil {
+		return n, err
+	}
+	g.err = verr
+	if ok > 0 {
+		return ok, nil
+	}
+	g.reject()
+	return 0, verr
+}
+
+func (g *guardConn) reject() {
+	g.errOnce.Do(func() { g.Conn.Write([]byte("-" + g.err.Error() + "\r\n")) })
+}
+
+// Scanner states.
+const (
+	scStart     = iota // at the first byte of a request
+	scInline           // inside an inline request line
+	scCount            // inside a '*' line
+	scBulkStart        // expecting '$'
+	scBulkLen          // inside a '$' line
+	scBody             // inside a bulk string and its CRLF
+	scOff              // malformed beyond our concern: redcon reports it
+)
+
+// reqScanner follows a RESP request stream just far enough to enforce the
+// limits: it reads the '*' and '$' length lines and skips bulk bodies
+// without looking at them. It never buffers. Input redcon would reject
+// anyway (a missing '$', a malformed number) turns it off.
+type reqScanner struct {
+	maxBulk int64
+	state   int
+	num     int64 // the number on a length line
+	neg     bool
+	lineLen int   // bytes of the current line
+	args    int64 // bulk strings left in the request
+	skip    int64 // bytes left of the current bulk string and its CRLF
+}
+
+// feed consumes p and returns len(p), or the number of bytes before the
+// first violation and the violation.
+func (sc *reqScanner) feed(p []byte) (int, error) {
+	for i := 0; i < len(p); i++ {
+		if sc.state == scBody {
+			n := min(sc.skip, int64(len(p)-i))
+			sc.skip -= n
+			i += int(n) - 1
+			if sc.skip == 0 {
+				sc.endBulk()
+			}
+			continue
+		}
+		if err := sc.step(p[i]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
+}
+
+// step consumes one byte outside a bulk body.
+func (sc *reqScanner) step(c byte) error {
+	switch sc.state {
+	case scStart:
+		sc.lineLen = 1
+		sc.state = scInline
+		if c == '*' {
+			sc.state, sc.num, sc.neg, sc.lineLen = scCount, 0, false, 0
+		} else if c == '\n' {
+			sc.state = scStart
+		}
+	case scInline:
+		sc.lineLen++
+		if c == '\n' {
+			sc.state = scStart
+		} else if sc.lineLen > maxInline {
+			return errInlineTooBig
+		}
+	case scCount, scBulkLen:
+		return sc.number(c)
+	case scBulkStart:
+		sc.state, sc.num, sc.neg, sc.lineLen = scBulkLen, 0, false, 0
+		if c != '$' {
+			sc.state = scOff
+		}
+	}
+	return nil
+}
+
+// number consumes a byte of a length line.
+func (sc *reqScanner) number(c byte) error {
+	sc.lineLen++
+	switch {
+	case sc.lineLen > maxNumLine:
+		return sc.tooLong()
+	case c == '-' && sc.lineLen == 1:
+		sc.neg = true
+	case c >= '0' && c <= '9':
+		if sc.num > maxMultibulk<<32 { // far past any limit; keep int64 from overflowing
+			return sc.tooLong()
+		}
+		sc.num = sc.num*10 + int64(c-'0')
+	case c == '\r':
+	case c == '\n':
+		return sc.endLine()
+	default:
+		sc.state = scOff
+	}
+	return nil
+}
+
+// tooLong is the violation for a length line that is too long or names
+// too large a number.
+func (sc *reqScanner) tooLong() error {
+	if sc.state == scCount {
+		return errMultibulkLength
+	}
+	return errBulkLength
+}
+
+// endLine acts on a complete length line.
+func (sc *reqScanner) endLine() error {
+	if sc.state == scCount {
+		switch {
+		case sc.neg || sc.num == 0:
+			sc.state = scStart // redcon rejects or ignores it
+		case sc.num > maxMultibulk:
+			return errMultibulkLength
+		default:
+			sc.args, sc.state = sc.num, scBulkStart
+		}
+		return nil
+	}
+	if sc.neg || sc.num > sc.maxBulk {
+		return errBulkLength
+	}
+	sc.skip, sc.state = sc.num+2, scBody
+	return nil
+}
+
+// endBulk moves past a complete bulk string.
+func (sc *reqScanner) endBulk() {
+	sc.args--
+	sc.state = scBulkStart
+	if sc.args == 0 {
+		sc.state = scStart
+	}
+}

@@ -1,0 +1,99 @@
+package walkv
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// infoSections are INFO's sections in output order.
+var infoSections = []string{"server", "clients", "persistence", "stats", "keyspace"}
+
+// info renders the INFO reply for the named sections (all for none,
+// "all", "default" or "everything"). REQUIRES: DB.mu held.
+func (srv *Server) info(want []string) string {
+	all := len(want) == 0 || slices.Contains(want, "all") || slices.Contains(want, "default") || slices.Contains(want, "everything")
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !all && !slices.Contains(want, sec) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		fmt.Fprintf(&b, "# %s\r\n", strings.ToUpper(sec[:1])+sec[1:])
+		for _, kv := range srv.infoSection(sec) {
+			fmt.Fprintf(&b, "%s:%v\r\n", kv.k, kv.v)
+		}
+	}
+	return b.String()
+}
+
+type infoField struct {
+	k string
+	v any
+}
+
+func (srv *Server) infoSection(sec string) []infoField {
+	db := srv.db
+	switch sec {
+	case "server":
+		return []infoField{
+			{"redis_version", redisVersion}, {"walkv_engine", "waldb"}, {"redis_mode", "standalone"},
+			{"os", runtime.GOOS}, {"arch_bits", 64}, {"go_version", runtime.Version()},
+			{"process_id", os.Getpid()}, {"tcp_port", srv.cfg.Port},
+			{"uptime_in_seconds", int64(time.Since(db.start).Seconds())},
+			{"uptime_in_days", int64(time.Since(db.start).Hours() / 24)},
+		}
+	case "clients":
+		return []infoField{{"connected_clients", db.stats.clients.Load()}}
+	case "persistence":
+		return srv.persistenceInfo()
+	case "stats":
+		return []infoField{
+			{"total_connections_received", db.stats.connections.Load()},
+			{"total_commands_processed", db.stats.commands.Load()},
+			{"expired_keys", db.stats.expired.Load()},
+			{"keyspace_hits", db.stats.hits.Load()}, {"keyspace_misses", db.stats.misses.Load()},
+			{"walkv_fsync_requests", db.dur.syncs.Load()},
+		}
+	case "keyspace":
+		if n := db.ks.len(); n > 0 {
+			return []infoField{{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, db.ks.expires())}}
+		}
+	}
+	return nil
+}
+
+// persistenceInfo reports the log and snapshot state. REQUIRES: DB.mu
+// held.
+func (srv *Server) persistenceInfo() []infoField {
+	db := srv.db
+	status := "ok"
+	if e := db.snap.lastErr.Load(); e != nil {
+		status = "err"
+	}
+	first, _ := db.log.FirstIndex()
+	last, _ := db.log.LastIndex()
+	lastSave := db.snap.lastUnix.Load()
+	if lastSave == 0 {
+		lastSave = db.start.Unix()
+	}
+	return []infoField{
+		{"loading", 0}, {"aof_enabled", 1}, {"appendfsync", db.Fsync()},
+		{"rdb_changes_since_last_save", db.dirty},
+		{"rdb_bgsave_in_progress", b2i(db.snap.running.Load())},
+		{"rdb_last_save_time", lastSave}, {"rdb_last_bgsave_status", status},
+		{"rdb_last_bgsave_time_sec", int64(time.Duration(db.snap.lastDur.Load()).Seconds())},
+		{"aof_rewrite_in_progress", b2i(db.snap.running.Load())},
+		{"aof_last_bgrewrite_status", status},
+		{"aof_current_size", db.logBytes - db.snap.baseBytes},
+		{"walkv_snapshots", db.snap.count.Load()}, {"walkv_snapshot_txn", db.snap.lastID},
+		{"walkv_last_txn", db.dur.logged.Load()}, {"walkv_durable_txn", db.dur.durable.Load()},
+		{"walkv_log_first_index", first}, {"walkv_log_last_index", last},
+		{"walkv_failed", b2i(db.failed != nil)},
+	}
+}

@@ -1,0 +1,159 @@
+package walkv
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Snapshot file names: "snapshot-<txn id, 20 digits>.snap", written first
+// under the same name plus ".tmp".
+const (
+	snapPrefix = "snapshot-"
+	snapSuffix = ".snap"
+	tmpSuffix  = ".tmp"
+)
+
+func snapName(id uint64) string { return fmt.Sprintf("%s%020d%s", snapPrefix, id, snapSuffix) }
+
+// parseSnapName returns the id of a snapshot file name.
+func parseSnapName(name string) (uint64, bool) {
+	s, ok := strings.CutPrefix(name, snapPrefix)
+	if !ok {
+		return 0, false
+	}
+	s, ok = strings.CutSuffix(s, snapSuffix)
+	if !ok || len(s) != 20 {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(s, 10, 64)
+	return id, err == nil
+}
+
+// snapFiles lists the data directory: snapshot ids in increasing order,
+// and leftover temporary files.
+func (db *DB) snapFiles() (ids []uint64, temps []string, err error) {
+	names, err := db.opts.FS.List(db.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names { // List sorts; zero-padded ids sort numerically
+		if id, ok := parseSnapName(n); ok {
+			ids = append(ids, id)
+		} else if strings.HasPrefix(n, snapPrefix) && strings.HasSuffix(n, tmpSuffix) {
+			temps = append(temps, n)
+		}
+	}
+	return ids, temps, nil
+}
+
+// writeSnapFile writes tree durably as the snapshot of transaction id:
+//
+//  1. create the temporary file, write header, entries and trailer;
+//  2. fsync it, so its bytes and size are durable before any name
+//     points to them;
+//  3. rename it to its final name (atomic: the name shows the old file or
+//     the complete new one, never a partial one);
+//  4. fsync the directory, so the rename survives a power loss.
+//
+// Only after step 4 may the log be truncated. A crash before it leaves at
+// most a temporary file, which Open deletes.
+func (db *DB) writeSnapFile(keys *frozenKeys, h snapHeader, now int64) (entries uint64, err error) {
+	fs := db.opts.FS
+	final := filepath.Join(db.dir, snapName(h.id))
+	tmp := final + tmpSuffix
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	entries, err = writeSnapshot(&fileWriter{f: f}, h, keys.each, now)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fs.Rename(tmp, final)
+	}
+	if err == nil {
+		err = fs.SyncDir(db.dir)
+	}
+	if err != nil {
+		_ = fs.Remove(tmp) // best effort; Open removes leftovers too
+		return 0, fmt.Errorf("writing snapshot %d: %w", h.id, err)
+	}
+	return entries, nil
+}
+
+// removeSnapshots deletes the snapshot files older than keep and any
+// temporary files, then fsyncs the directory. A crash part way leaves
+// extra files that the next Open or snapshot removes; the newest snapshot
+// is never touched. REQUIRES: no snapshot is being written (snap.mu held,
+// or Open).
+func (db *DB) removeSnapshots(keep uint64) error {
+	ids, temps, err := db.snapFiles()
+	if err != nil {
+		return err
+	}
+	var dead []string
+	for _, id := range ids {
+		if id < keep {
+			dead = append(dead, snapName(id))
+		}
+	}
+	dead = append(dead, temps...)
+	if len(dead) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, name := range dead {
+		errs = append(errs, db.opts.FS.Remove(filepath.Join(db.dir, name)))
+	}
+	errs = append(errs, db.opts.FS.SyncDir(db.dir))
+	return errors.Join(errs...)
+}
+
+// loadSnapshot loads the newest snapshot into the keyspace, removes older
+// ones and temporary files, and returns its transaction id (0 if none).
+func (db *DB) loadSnapshot() (uint64, error) {
+	ids, _, err := db.snapFiles()
+	if err != nil || len(ids) == 0 {
+		if err == nil {
+			err = db.removeSnapshots(0)
+		}
+		return 0, err
+	}
+	id := ids[len(ids)-1]
+	if err := db.readSnapFile(id); err != nil {
+		return 0, err
+	}
+	return id, db.removeSnapshots(id)
+}
+
+// readSnapFile reads snapshot id into the keyspace.
+func (db *DB) readSnapFile(id uint64) error {
+	name := filepath.Join(db.dir, snapName(id))
+	f, err := db.opts.FS.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return err
+	}
+	h, err := readSnapshot(&fileReader{f: f}, size, func(it *item) {
+		it.gen = db.ks.gen
+		db.ks.put(it)
+	})
+	if err == nil && h.id != id {
+		err = corruptSnap("file names transaction %d, header %d", id, h.id)
+	}
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	return nil
+}
