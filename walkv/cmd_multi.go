@@ -36,6 +36,10 @@ func cmdWatch(x *exec) {
 		return
 	}
 	db := x.db
+	if db.clustered() {
+		x.c.WriteError("ERR WATCH: " + ErrClusterMode.Error())
+		return
+	}
 	db.mu.Lock()
 	now := db.now()
 	for _, k := range x.args[1:] {
@@ -66,6 +70,10 @@ func cmdExec(x *exec) {
 	if doomed {
 		db.unwatch(s)
 		x.c.WriteError(errExecAbort)
+		return
+	}
+	if db.clustered() {
+		x.srv.proposeExec(x, queue)
 		return
 	}
 	db.mu.Lock()

@@ -107,6 +107,8 @@ func cmdBgsave(x *exec) {
 	}
 	err := x.db.BackgroundSnapshot()
 	switch {
+	case errors.Is(err, ErrClusterMode):
+		x.c.WriteError("ERR " + err.Error())
 	case errors.Is(err, ErrSnapshotRunning) && len(x.args) == 2:
 		x.db.snap.request() // SCHEDULE: run when the current one ends
 		x.c.WriteString("Background saving scheduled")

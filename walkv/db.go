@@ -45,6 +45,10 @@ type DB struct {
 	stats stats
 	// lastNow is the largest clock reading now handed out (Unix ms).
 	lastNow atomic.Int64
+	// appliedNow (cluster mode) is the largest command time applied so
+	// far (Unix ms): the clock of the replicated state, the same on every
+	// node at the same log position. Guarded by mu.
+	appliedNow int64
 
 	mu      sync.RWMutex
 	ks      *keyspace
@@ -87,6 +91,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		stop: make(chan struct{}), start: time.Now()}
 	db.snap.req = make(chan struct{}, 1)
 	db.fsync.Store(int32(o.AppendFsync))
+	if o.Replicator != nil {
+		db.startBackground()
+		return db, nil
+	}
 	if err := db.open(); err != nil {
 		if db.log != nil {
 			db.log.Close()
@@ -160,7 +168,11 @@ func (db *DB) syncRecovered() error {
 }
 
 func (db *DB) startBackground() {
-	for _, fn := range []func(<-chan struct{}){db.everysec, db.expireLoop, db.snapshotLoop} {
+	loops := []func(<-chan struct{}){db.everysec, db.expireLoop, db.snapshotLoop}
+	if db.clustered() {
+		loops = loops[1:2] // no log to fsync or snapshot: raft does both
+	}
+	for _, fn := range loops {
 		db.bg.Add(1)
 		go func() {
 			defer db.bg.Done()
@@ -176,6 +188,10 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.stop)
 		db.bg.Wait()
+		if db.clustered() {
+			err = nil
+			return
+		}
 		err = db.log.Close()
 		if db.isFailed() != nil && errors.Is(err, wal.ErrFailed) {
 			err = nil // already reported to every client
@@ -210,8 +226,8 @@ func (db *DB) now() int64 {
 // commit logs t as one transaction and returns its id (0 if t is empty).
 // A log failure makes the DB fail-stop. REQUIRES: mu held for writing.
 func (db *DB) commit(t *tx) (uint64, error) {
-	if t.empty() {
-		return 0, nil
+	if t.empty() || db.clustered() {
+		return 0, nil // in cluster mode raft's log already holds the command
 	}
 	info, err := db.w.Commit(t.ops[:t.mark])
 	if err != nil {

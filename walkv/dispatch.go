@@ -85,6 +85,9 @@ func (srv *Server) enqueue(s *session, c redcon.Conn, cmd *command, args [][]byt
 func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 	x := &exec{srv: srv, db: srv.db, s: s, c: c, args: args}
 	db := srv.db
+	if db.clustered() && srv.routeCluster(x, cmd) {
+		return
+	}
 	switch cmd.lock {
 	case lockNone:
 		cmd.run(x)

@@ -24,4 +24,7 @@ var (
 	ErrFailed = errors.New("walkv: log failed; restart to recover")
 	// ErrSnapshotRunning: a snapshot was requested while one is running.
 	ErrSnapshotRunning = errors.New("walkv: snapshot already in progress")
+	// ErrClusterMode: the operation (SAVE, BGSAVE, WATCH) is not
+	// available in cluster mode, where raft takes the snapshots.
+	ErrClusterMode = errors.New("walkv: not supported in cluster mode")
 )

@@ -48,7 +48,13 @@ func (db *DB) expireSome() int {
 	if db.failed != nil || db.ks.expires() == 0 {
 		return 0
 	}
-	keys := db.ks.expiredKeys(db.now(), expireBatch)
+	now := db.now()
+	if db.clustered() {
+		// Only keys dead for every later command on every node: later
+		// entries never carry an earlier time (see ApplyEntry).
+		now = db.appliedNow
+	}
+	keys := db.ks.expiredKeys(now, expireBatch)
 	for _, k := range keys {
 		db.ks.remove(k)
 		db.touchKey(k)

@@ -72,6 +72,9 @@ func (srv *Server) infoSection(sec string) []infoField {
 // held.
 func (srv *Server) persistenceInfo() []infoField {
 	db := srv.db
+	if db.clustered() {
+		return []infoField{{"loading", 0}, {"aof_enabled", 0}, {"walkv_cluster", 1}, {"walkv_applied_time", db.appliedNow}}
+	}
 	status := "ok"
 	if e := db.snap.lastErr.Load(); e != nil {
 		status = "err"

@@ -97,6 +97,14 @@ type Options struct {
 	// Logger receives background errors (a failed automatic snapshot).
 	// Default: discard.
 	Logger *slog.Logger
+	// Replicator, if set, puts the DB in cluster mode (see cluster.go):
+	// no log or snapshot files of its own, writes replicated through it
+	// and applied by ApplyEntry. Default nil: single-node mode.
+	Replicator Replicator
+	// StaleReads lets a cluster follower serve reads from its own,
+	// possibly stale, state instead of redirecting them to the leader.
+	// Ignored without Replicator. Default false.
+	StaleReads bool
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.

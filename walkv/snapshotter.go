@@ -71,6 +71,9 @@ func (db *DB) snapshotLoop(stop <-chan struct{}) {
 // Snapshot writes a snapshot now and truncates the log (SAVE); it waits
 // for a snapshot in progress to finish first.
 func (db *DB) Snapshot() error {
+	if db.clustered() {
+		return ErrClusterMode
+	}
 	db.snap.mu.Lock()
 	defer db.snap.mu.Unlock()
 	db.snap.running.Store(true)
@@ -92,6 +95,9 @@ func (db *DB) Snapshot() error {
 // BackgroundSnapshot asks for a snapshot in the background (BGSAVE);
 // ErrSnapshotRunning if one is running.
 func (db *DB) BackgroundSnapshot() error {
+	if db.clustered() {
+		return ErrClusterMode
+	}
 	if db.snap.running.Load() {
 		return ErrSnapshotRunning
 	}

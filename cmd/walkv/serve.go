@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
+	"github.com/waldb/wal/raftlog"
 	"github.com/waldb/wal/walkv"
 )
 
@@ -17,6 +19,16 @@ type options struct {
 	dir           string
 	fsync         walkv.Fsync
 	snapshotBytes int64
+
+	// Cluster mode (see cluster.go), on when nodeID is set.
+	nodeID            string
+	raftAddr          string
+	peers             string
+	bootstrap         bool
+	staleReads        bool
+	trailingLogs      uint64
+	snapshotThreshold uint64
+	snapshotInterval  time.Duration
 }
 
 // usageError marks errors in the command line.
@@ -41,6 +53,14 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fsync := fs.String("appendfsync", "always", "durability `policy`: always, everysec or no")
 	fs.Int64Var(&o.snapshotBytes, "snapshot-log-bytes", walkv.DefaultSnapshotLogBytes,
 		"take a snapshot and truncate the log after this many `bytes` of log (negative: never)")
+	fs.StringVar(&o.nodeID, "node-id", "", "cluster mode: this node's raft `id` (empty: single-node mode)")
+	fs.StringVar(&o.raftAddr, "raft-addr", "", "cluster mode: `host:port` for raft traffic")
+	fs.StringVar(&o.peers, "peers", "", "cluster mode: every node as `id=raftaddr=clientaddr,...` (this one included)")
+	fs.BoolVar(&o.bootstrap, "bootstrap", false, "cluster mode: bootstrap the cluster from --peers if this node has no state")
+	fs.BoolVar(&o.staleReads, "stale-reads", false, "cluster mode: followers serve reads instead of redirecting them")
+	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
+	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
+	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often raft checks the snapshot threshold (0: raft's default)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -55,6 +75,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, usageError{err}
 	}
 	o.fsync = f
+	if o.nodeID != "" && (o.raftAddr == "" || o.peers == "") {
+		return o, usageError{errors.New("--node-id needs --raft-addr and --peers")}
+	}
 	return o, nil
 }
 
@@ -70,20 +93,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	db, err := walkv.Open(o.dir, &walkv.Options{AppendFsync: o.fsync, SnapshotLogBytes: o.snapshotBytes, Logger: logger})
+	opts := &walkv.Options{AppendFsync: o.fsync, SnapshotLogBytes: o.snapshotBytes, Logger: logger}
+	var node *raftlog.Node
+	var db *walkv.DB
+	if o.nodeID != "" {
+		db, node, err = openCluster(o, opts)
+	} else {
+		db, err = walkv.Open(o.dir, opts)
+	}
 	if err != nil {
 		return err
 	}
+	closeDB := func() error {
+		if node != nil {
+			return errors.Join(node.Shutdown(), db.Close())
+		}
+		return db.Close()
+	}
 	srv, err := walkv.Listen(db, o.addr, nil)
 	if err != nil {
-		return errors.Join(err, db.Close())
+		return errors.Join(err, closeDB())
 	}
-	fmt.Fprintf(stdout, "walkv: listening on %s (dir %s, appendfsync %s)\n", srv.Addr(), o.dir, o.fsync)
+	mode := "appendfsync " + o.fsync.String()
+	if node != nil {
+		mode = "cluster node " + o.nodeID
+	}
+	fmt.Fprintf(stdout, "walkv: listening on %s (dir %s, %s)\n", srv.Addr(), o.dir, mode)
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
 	}
-	err = errors.Join(srv.Close(), db.Close())
+	err = errors.Join(srv.Close(), closeDB())
 	if err == nil {
 		fmt.Fprintln(stdout, "walkv: shut down cleanly")
 	}

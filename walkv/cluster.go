@@ -1,0 +1,308 @@
+package walkv
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// Cluster mode
+//
+// With Options.Replicator set, the DB is one replica of a replicated
+// state machine (cmd/walkv runs it on hashicorp/raft through package
+// raftlog; walkv itself imports no raft code). It then keeps no log and no
+// snapshot files: raft's log is the durable record and raft takes the
+// snapshots (SnapshotState, RestoreState, in the single-node snapshot
+// format).
+//
+// What is replicated is the command, not its effect: a write command (or
+// an EXEC's queue) is encoded as an entry holding the leader's clock
+// reading and the arguments, proposed, and executed by ApplyEntry on every
+// node when raft applies it, under DB.mu, with the same code as in
+// single-node mode. Execution is deterministic given the same prior state
+// and the same clock: the clock of an entry is the largest of its own
+// reading and those of the entries before it (appliedNow), so relative
+// deadlines (SET EX, EXPIRE) become the same absolute deadline everywhere
+// and expiry never goes backwards across a leader change. Active expiry
+// removes only keys expired at appliedNow, which no later command can
+// see. The reply is produced by ApplyEntry; the node that proposed it
+// sends it to the client once raft has committed the entry (a quorum has
+// it durably) and applied it locally.
+//
+// Followers answer write commands with "-MOVED 0 <leader client address>"
+// (or CLUSTERDOWN if no leader is known), and reads too unless
+// Options.StaleReads. The leader serves reads from its applied state
+// without a quorum round trip: a leader that has just been deposed and
+// not noticed yet may serve a stale read for up to raft's leader lease.
+// WATCH, SAVE and BGSAVE are refused in cluster mode.
+
+// Replicator replicates encoded commands (see cluster mode above).
+type Replicator interface {
+	// Propose replicates data and returns what ApplyEntry returned for it
+	// on this node once it is committed and applied here. An error
+	// wrapping ErrNotLeader means the entry was refused without being
+	// appended; any other error leaves the outcome unknown.
+	Propose(ctx context.Context, data []byte) (any, error)
+	// Leader returns the client (RESP) address of the current leader
+	// ("" if none is known) and whether this node is the leader.
+	Leader() (clientAddr string, isLeader bool)
+}
+
+// ErrNotLeader: a proposal was refused because this node is not the
+// leader (see Replicator).
+var ErrNotLeader = errors.New("walkv: not the leader")
+
+// proposeTimeout bounds the wait for raft to accept a proposal.
+const proposeTimeout = 10 * time.Second
+
+// Entry wire constants. Never change them.
+//
+//	entry = version(1)=1 | flags(1) | now(8, Unix ms, little endian) |
+//	        uvarint ncmds | ncmds × (uvarint nargs | nargs × (uvarint len | bytes))
+const (
+	entryVersion   = 1
+	entryMulti     = 1 << 0 // the commands are an EXEC's queue: reply is an array
+	entryHeaderLen = 10
+)
+
+// errBadEntry: an entry does not decode.
+var errBadEntry = errors.New("walkv: malformed cluster entry")
+
+// clustered reports whether the DB runs in cluster mode.
+func (db *DB) clustered() bool { return db.opts.Replicator != nil }
+
+// appendEntry encodes an entry.
+func appendEntry(b []byte, now int64, multi bool, cmds [][][]byte) []byte {
+	var flags byte
+	if multi {
+		flags |= entryMulti
+	}
+	b = append(b, entryVersion, flags)
+	b = binary.LittleEndian.AppendUint64(b, uint64(now))
+	b = binary.AppendUvarint(b, uint64(len(cmds)))
+	for _, args := range cmds {
+		b = binary.AppendUvarint(b, uint64(len(args)))
+		for _, a := range args {
+			b = binary.AppendUvarint(b, uint64(len(a)))
+			b = append(b, a...)
+		}
+	}
+	return b
+}
+
+// entry is a decoded entry.
+type entry struct {
+	now   int64
+	multi bool
+	cmds  [][][]byte
+}
+
+// decodeEntry decodes b, bounding every count by the bytes left.
+func decodeEntry(b []byte) (entry, error) {
+	var e entry
+	if len(b) < entryHeaderLen || b[0] != entryVersion || b[1]&^entryMulti != 0 {
+		return e, errBadEntry
+	}
+	e.multi = b[1]&entryMulti != 0
+	e.now = int64(binary.LittleEndian.Uint64(b[2:]))
+	b = b[entryHeaderLen:]
+	n, err := uvarint(&b)
+	if err != nil {
+		return e, err
+	}
+	for range n {
+		nargs, err := uvarint(&b)
+		if err != nil || nargs == 0 {
+			return e, errBadEntry
+		}
+		args := make([][]byte, nargs)
+		for i := range args {
+			l, err := uvarint(&b)
+			if err != nil || l > uint64(len(b)) {
+				return e, errBadEntry
+			}
+			args[i], b = b[:l:l], b[l:]
+		}
+		e.cmds = append(e.cmds, args)
+	}
+	if len(b) != 0 {
+		return e, errBadEntry
+	}
+	return e, nil
+}
+
+// uvarint reads a count from *b, refusing counts larger than the bytes
+// left (every counted thing takes at least one byte).
+func uvarint(b *[]byte) (uint64, error) {
+	v, n := binary.Uvarint(*b)
+	if n <= 0 || v > uint64(len(*b)-n) {
+		return 0, errBadEntry
+	}
+	*b = (*b)[n:]
+	return v, nil
+}
+
+// replicable reports whether cmd may run inside ApplyEntry: it reads or
+// writes the keyspace and needs neither the connection nor the server.
+func replicable(cmd *command) bool {
+	return cmd.lock != lockNone && cmd.has(flagWrite|flagReadonly)
+}
+
+// ApplyEntry executes a committed entry (raft's FSM apply) and returns
+// its RESP reply. Every node applies the same entries in the same order
+// and so reaches the same state.
+func (db *DB) ApplyEntry(data []byte) []byte {
+	e, err := decodeEntry(data)
+	if err != nil {
+		return redcon.AppendError(nil, "ERR "+err.Error())
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.appliedNow = max(db.appliedNow, e.now)
+	rc := &replyConn{}
+	x := &exec{db: db, s: &session{}, c: rc, now: db.appliedNow, t: &tx{db: db}}
+	if e.multi {
+		rc.WriteArray(len(e.cmds))
+	}
+	for _, args := range e.cmds {
+		cmd := lookup(args[0])
+		if cmd == nil || !cmd.arityOK(len(args)) || !replicable(cmd) {
+			rc.WriteError("ERR command not allowed in a cluster entry")
+			continue
+		}
+		x.args = args
+		cmd.run(x)
+	}
+	return rc.buf
+}
+
+// SnapshotState captures the keyspace (copy on write, O(shards)) and
+// returns a function writing it in the snapshot format; the function may
+// run while ApplyEntry goes on.
+func (db *DB) SnapshotState() (func(io.Writer) error, error) {
+	db.mu.Lock()
+	keys := db.ks.freeze()
+	now := db.appliedNow
+	db.mu.Unlock()
+	return func(w io.Writer) error {
+		_, err := writeSnapshot(w, snapHeader{created: now}, keys.each, now)
+		return err
+	}, nil
+}
+
+// RestoreState replaces the keyspace by the snapshot read from r (written
+// by SnapshotState), including the replicated clock.
+func (db *DB) RestoreState(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("walkv: restore: %w", err)
+	}
+	ks := newKeyspace()
+	h, err := readSnapshot(bytes.NewReader(data), int64(len(data)), func(it *item) {
+		it.gen = ks.gen
+		ks.put(it)
+	})
+	if err != nil {
+		return fmt.Errorf("walkv: restore: %w", err)
+	}
+	db.mu.Lock()
+	db.ks, db.appliedNow = ks, h.created
+	db.mu.Unlock()
+	return nil
+}
+
+// routeCluster handles cmd in cluster mode if it must not run locally:
+// writes are proposed, reads on a follower redirected (unless StaleReads).
+// It reports whether it handled cmd.
+func (srv *Server) routeCluster(x *exec, cmd *command) bool {
+	switch {
+	case cmd.has(flagWrite):
+		srv.propose(x, false, [][][]byte{x.args})
+		return true
+	case cmd.has(flagReadonly) && !srv.db.opts.StaleReads:
+		if addr, leader := srv.db.opts.Replicator.Leader(); !leader {
+			writeMoved(x.c, addr)
+			return true
+		}
+	}
+	return false
+}
+
+// proposeExec replicates an EXEC's queue as one entry: it applies
+// atomically on every node.
+func (srv *Server) proposeExec(x *exec, queue []queued) {
+	cmds := make([][][]byte, len(queue))
+	for i, q := range queue {
+		if !replicable(q.cmd) {
+			x.c.WriteError("EXECABORT Transaction discarded: " + q.cmd.name + " is not allowed in MULTI in cluster mode")
+			return
+		}
+		cmds[i] = q.args
+	}
+	srv.propose(x, true, cmds)
+}
+
+// propose replicates cmds and writes the reply ApplyEntry produced.
+func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
+	repl := srv.db.opts.Replicator
+	if addr, leader := repl.Leader(); !leader {
+		writeMoved(x.c, addr)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
+	defer cancel()
+	res, err := repl.Propose(ctx, appendEntry(nil, srv.db.now(), multi, cmds))
+	switch {
+	case errors.Is(err, ErrNotLeader):
+		addr, _ := repl.Leader()
+		writeMoved(x.c, addr)
+	case err != nil:
+		x.c.WriteError("ERR cluster: outcome unknown: " + err.Error())
+	default:
+		reply, _ := res.([]byte)
+		x.c.WriteRaw(reply)
+	}
+}
+
+// writeMoved redirects the client to the leader at addr.
+func writeMoved(c redcon.Conn, addr string) {
+	if addr == "" {
+		c.WriteError("CLUSTERDOWN no leader elected")
+		return
+	}
+	c.WriteError("MOVED 0 " + addr)
+}
+
+// replyConn is the redcon.Conn commands write to inside ApplyEntry: it
+// collects the RESP reply.
+type replyConn struct{ buf []byte }
+
+var _ redcon.Conn = (*replyConn)(nil)
+
+func (c *replyConn) RemoteAddr() string             { return "" }
+func (c *replyConn) Close() error                   { return nil }
+func (c *replyConn) WriteError(msg string)          { c.buf = redcon.AppendError(c.buf, msg) }
+func (c *replyConn) WriteString(s string)           { c.buf = redcon.AppendString(c.buf, s) }
+func (c *replyConn) WriteBulk(b []byte)             { c.buf = redcon.AppendBulk(c.buf, b) }
+func (c *replyConn) WriteBulkString(s string)       { c.buf = redcon.AppendBulkString(c.buf, s) }
+func (c *replyConn) WriteInt(n int)                 { c.buf = redcon.AppendInt(c.buf, int64(n)) }
+func (c *replyConn) WriteInt64(n int64)             { c.buf = redcon.AppendInt(c.buf, n) }
+func (c *replyConn) WriteUint64(n uint64)           { c.buf = redcon.AppendUint(c.buf, n) }
+func (c *replyConn) WriteArray(n int)               { c.buf = redcon.AppendArray(c.buf, n) }
+func (c *replyConn) WriteNull()                     { c.buf = redcon.AppendNull(c.buf) }
+func (c *replyConn) WriteRaw(b []byte)              { c.buf = append(c.buf, b...) }
+func (c *replyConn) WriteAny(v any)                 { c.buf = redcon.AppendAny(c.buf, v) }
+func (c *replyConn) Context() any                   { return nil }
+func (c *replyConn) SetContext(any)                 {}
+func (c *replyConn) SetReadBuffer(int)              {}
+func (c *replyConn) Detach() redcon.DetachedConn    { return nil }
+func (c *replyConn) ReadPipeline() []redcon.Command { return nil }
+func (c *replyConn) PeekPipeline() []redcon.Command { return nil }
+func (c *replyConn) NetConn() net.Conn              { return nil }
