@@ -56,20 +56,16 @@ func (m *model) step(t *testing.T, l *Log, rng *rand.Rand, p SyncPolicy) string 
 	case op < 78 && m.last >= m.first:
 		idx := m.first + uint64(rng.IntN(int(m.last-m.first+2)))
 		err = l.TruncateFront(idx)
-		if idx > m.first { // a no-op TruncateFront need not sync
-			m.durable = m.last
-		}
+		m.durable = m.last // every truncation, even a no-op, is a durability point
 		m.first = idx
 		desc = fmt.Sprintf("truncate front %d", idx)
 	case op < 88 && m.last >= m.first:
 		idx := m.first + uint64(rng.IntN(int(m.last-m.first+1)))
 		err = l.TruncateBack(idx)
-		if idx < m.last { // a no-op TruncateBack need not sync
-			m.durable = idx
+		if idx < m.last {
 			m.nextGen++
 		}
-		m.last = idx
-		m.durable = min(m.durable, idx)
+		m.last, m.durable = idx, idx // a durability point even as a no-op
 		desc = fmt.Sprintf("truncate back %d", idx)
 	case op < 91:
 		idx := 1 + uint64(rng.IntN(int(m.last+50)))

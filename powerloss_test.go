@@ -95,9 +95,7 @@ func truncFrontOp(to func(s state) uint64) op {
 		desc: "truncate front",
 		call: func(l *Log) error { return l.TruncateFront(idx) },
 		apply: func(s *state, p SyncPolicy) {
-			if idx > s.first {
-				s.durable = s.last
-			}
+			s.durable = s.last // every truncation, even a no-op, syncs
 			if idx == s.last+1 {
 				s.durable = idx - 1
 			}
@@ -121,12 +119,8 @@ func truncBackOp(to func(s state) uint64) op {
 				idx = 0
 				return
 			}
-			if idx < s.last {
-				s.durable = idx
-			}
-			s.last = idx
+			s.last, s.durable = idx, idx // every truncation, even a no-op, syncs
 			s.ends[idx] = true
-			s.durable = min(s.durable, idx)
 		},
 	}.withArg(&idx, to)
 }

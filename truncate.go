@@ -9,6 +9,8 @@ import (
 // index is recorded durably in the META file first, so a crash part way
 // leaves either the old or the new log. TruncateFront(LastIndex()+1)
 // empties the log and keeps its position: the next write takes that index.
+// Like every truncation it makes all earlier entries durable, even when
+// there is nothing to cut.
 func (l *Log) TruncateFront(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -23,7 +25,7 @@ func (l *Log) truncateFront(index uint64) error {
 		return fmt.Errorf("%w: TruncateFront(%d) outside [%d, %d]", ErrOutOfRange, index, l.first, l.last+1)
 	}
 	if index == l.first {
-		return nil
+		return l.syncAll() // nothing to cut, but still a durability point
 	}
 	if index == l.last+1 {
 		return l.reset(index)
@@ -109,7 +111,7 @@ func (l *Log) truncateBack(index uint64) error {
 		return fmt.Errorf("%w: TruncateBack(%d) outside [%d, %d]", ErrOutOfRange, index, l.first, l.last)
 	}
 	if index == l.last {
-		return nil
+		return l.syncAll() // nothing to cut, but still a durability point
 	}
 	if err := l.syncAll(); err != nil {
 		return err
