@@ -1,7 +1,6 @@
 package walkv
 
 import (
-	"strconv"
 )
 
 func init() {
@@ -119,5 +118,3 @@ func cmdClient(x *exec) {
 	}
 }
 
-// itoa formats an int64.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
