@@ -1,7 +1,6 @@
 package walkv
 
-import (
-)
+import ()
 
 func init() {
 	register(
@@ -117,4 +116,3 @@ func cmdClient(x *exec) {
 			clip(string(sub)) + "' command")
 	}
 }
-
