@@ -1,7 +1,5 @@
 package walkv
 
-import ()
-
 func init() {
 	register(
 		&command{name: "ping", arity: -1, flags: flagFast, run: cmdPing},
