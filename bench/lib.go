@@ -78,6 +78,11 @@ type Lib struct {
 	// Note is printed under the results.
 	Note string
 	Open func(Config) (Log, error)
+	// Raft, if set, opens one raft node's LogStore and StableStore in a
+	// directory; the library then runs the raft-level cases (R1, R64).
+	Raft func(dir string) (raftStore, error)
+	// RaftName names the raft store in the raft section.
+	RaftName string
 }
 
 // libraries returns every library and baseline, in report order.

@@ -14,6 +14,7 @@ import (
 // NoSync. The harness mutex assigns indexes.
 func boltLib() *Lib {
 	return &Lib{Name: "raft-boltdb", DiskReads: true, Open: openBolt,
+		Raft: openBoltStore, RaftName: "raft-boltdb",
 		Note: "bbolt B+tree; NoSync for unsynced, BoltStore.Sync on the interval"}
 }
 

@@ -14,6 +14,7 @@ import (
 // order, so the harness mutex does it.
 func raftWALLib() *Lib {
 	return &Lib{Name: "raft-wal", DiskReads: true, NoUnsynced: true, NoInterval: true, Open: openRaftWAL,
+		Raft: openRaftWALStore, RaftName: "raft-wal",
 		Note: "always fsyncs (no unsynced mode): skipped in W4, synced per batch in W5; default 64 MiB segments"}
 }
 

@@ -9,7 +9,7 @@ import (
 // waldbLib is the log under test. It is driven without a harness mutex:
 // Append and AppendBatch are safe for concurrent use and share fsyncs.
 func waldbLib() *Lib {
-	return &Lib{Name: "waldb", DiskReads: true, Open: openWaldb}
+	return &Lib{Name: "waldb", DiskReads: true, Open: openWaldb, Raft: openRaftlog, RaftName: "waldb/raftlog"}
 }
 
 type waldbLog struct {

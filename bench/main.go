@@ -270,6 +270,13 @@ func allCases(p Params) []*Case {
 				Kind:  KindOpen, Size: 256, Entries: n, Cold: cold, Libs: only})
 		}
 	}
+	for _, w := range []int{1, 64} {
+		title := fmt.Sprintf("3-node raft cluster, %d clients, 128 B commands", w)
+		if w == 1 {
+			title = "3-node raft cluster, 1 client, 128 B commands"
+		}
+		cs = append(cs, &Case{ID: fmt.Sprintf("R%d", w), Title: title, Kind: KindRaft, Writers: w, Size: 128, Latency: true, Dur: d})
+	}
 	return cs
 }
 
@@ -297,6 +304,7 @@ func (s *suite) libsFor(c *Case) []*Lib {
 		case len(c.Libs) > 0 && !slices.Contains(c.Libs, l.Name):
 		case c.Kind == KindWrite && c.Mode == Unsynced && l.NoUnsynced:
 		case c.Kind == KindOpen && l.NoReopen:
+		case c.Kind == KindRaft && l.Raft == nil:
 		default:
 			out = append(out, l)
 		}
@@ -321,7 +329,7 @@ func (s *suite) runAll() error {
 		}
 		s.loads = append(s.loads, loadSample{Case: c.ID, Load: loadAvg()})
 		s.logf("== %s: %s (load %s)", c.ID, c.Title, loadAvg())
-		if c.Kind != KindWrite {
+		if c.Kind == KindRead || c.Kind == KindOpen {
 			for _, l := range libs {
 				if _, err := s.prefilled(l, c); err != nil {
 					s.logf("%s %s: prefill: %v", c.ID, l.Name, err)
@@ -351,6 +359,9 @@ func (s *suite) runOne(l *Lib, c *Case, rep int) Result {
 		dir := filepath.Join(s.root, fmt.Sprintf("%s-%s-%d", c.ID, safeName(l.Name), rep))
 		r, err = runWrite(l, c, dir, s.p.Warmup)
 		r.Rep = rep
+	case KindRaft:
+		dir := filepath.Join(s.root, fmt.Sprintf("%s-%s-%d", c.ID, safeName(l.Name), rep))
+		r, err = runRaft(l, c, dir, s.p.Warmup, rep)
 	default:
 		dir, perr := s.prefilled(l, c)
 		if perr != nil {
@@ -374,6 +385,8 @@ func brief(c *Case, r Result) string {
 	switch {
 	case c.Kind == KindOpen:
 		return fmt.Sprintf("%.1f ms, heap %.1f MiB", r.OpenMs, r.HeapMiB)
+	case c.Kind == KindRaft:
+		return fmt.Sprintf("%.0f applies/s p50 %.1f us p99 %.1f us retries %d", r.OpsSec, r.P50, r.P99, r.Retries)
 	case c.Kind == KindRead:
 		return fmt.Sprintf("%.0f reads/s p99 %.1f us heap %.1f MiB", r.OpsSec, r.P99, r.HeapMiB)
 	case c.Batch > 0:
@@ -412,7 +425,7 @@ func (s *suite) dropUnneeded(ci int) {
 	for key, dir := range s.built {
 		keep := false
 		for _, c := range s.cases[ci+1:] {
-			if c.Kind != KindWrite && strings.HasSuffix(key, fmt.Sprintf("-%d", c.Entries)) {
+			if (c.Kind == KindRead || c.Kind == KindOpen) && strings.HasSuffix(key, fmt.Sprintf("-%d", c.Entries)) {
 				keep = true
 			}
 		}

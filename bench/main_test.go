@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -53,6 +54,35 @@ func TestQuickRun(t *testing.T) {
 	if len(rep.Targets) < 10 {
 		t.Errorf("only %d targets evaluated", len(rep.Targets))
 	}
+	// Raft-level cases: a 3-node cluster on each raft store applied
+	// commands at 1 and 64 clients, and issue 7's targets were evaluated.
+	applied := map[string]bool{}
+	for _, s := range rep.Summaries {
+		applied[s.Case+"|"+s.Lib] = s.OpsSec > 0
+	}
+	for _, c := range []string{"R1", "R64"} {
+		for _, l := range libraries() {
+			if l.Raft != nil && !applied[c+"|"+l.Name] {
+				t.Errorf("no %s result for %s", c, l.Name)
+			}
+		}
+	}
+	raftTargets := 0
+	for _, tg := range rep.Targets {
+		if tg.Issue == 7 && tg.Status != "n/a" {
+			raftTargets++
+		}
+	}
+	if raftTargets != 4 {
+		t.Errorf("%d raft targets evaluated, want 4", raftTargets)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "## Raft-level throughput (issue 7)") {
+		t.Error("results.md has no raft section")
+	}
 }
 
 func TestMedianPercentile(t *testing.T) {
@@ -83,6 +113,7 @@ func TestSelected(t *testing.T) {
 	}{
 		{"W2-64", nil, true}, {"W2-64", []string{"W2"}, true}, {"W2-64", []string{"W2-64"}, true},
 		{"W2-64", []string{"W2-6"}, false}, {"W7-cold-1GiB", []string{"W7"}, true}, {"W1", []string{"W2"}, false},
+		{"R64", []string{"R1"}, false}, {"R1", []string{"R1", "R64"}, true},
 	} {
 		if got := selected(c.id, c.filters); got != c.want {
 			t.Errorf("selected(%q, %v) = %v", c.id, c.filters, got)

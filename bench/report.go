@@ -151,8 +151,11 @@ func (r *Report) markdown() string {
 	r.summaryTable(&b)
 	r.targetTable(&b)
 	for _, c := range r.Cases {
-		r.caseTable(&b, c)
+		if c.Kind != KindRaft {
+			r.caseTable(&b, c)
+		}
 	}
+	r.raftSection(&b)
 	fmt.Fprintf(&b, "## Libraries\n\n")
 	for _, l := range r.Libs {
 		fmt.Fprintf(&b, "- **%s**: %s\n", l.Name, l.Note)
@@ -186,6 +189,8 @@ func (r *Report) summaryTable(b *strings.Builder) {
 	for _, c := range r.Cases {
 		id := c.ID
 		switch {
+		case c.Kind == KindRaft:
+			continue // in the raft section
 		case c.Kind == KindOpen:
 			cols = append(cols, col{id + " ms", id, func(s *Summary) string { return f1(s.OpenMs) }})
 			if strings.HasPrefix(id, "W7-cold") {
@@ -277,3 +282,88 @@ func lat(v float64) string {
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+// raftSection renders the raft-level cases (issue 7): applies/s per store
+// and the targets.
+func (r *Report) raftSection(b *strings.Builder) {
+	var cs []*Case
+	for _, c := range r.Cases {
+		if c.Kind == KindRaft {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return
+	}
+	b.WriteString(r.raftMarkdown(cs))
+}
+
+// raftStoreName is the name a library's raft store goes by.
+func raftStoreName(lib string) string {
+	for _, l := range libraries() {
+		if l.Name == lib && l.RaftName != "" {
+			return l.RaftName
+		}
+	}
+	return lib
+}
+
+// raftMarkdown is the "Raft-level throughput (issue 7)" section.
+func (r *Report) raftMarkdown(cs []*Case) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Raft-level throughput (issue 7)\n\n")
+	fmt.Fprintf(&b, "A 3-node hashicorp/raft v1.7.1 cluster in one process (raft.NewInmemTransport, all nodes connected; "+
+		"heartbeat, election and leader-lease timeouts %s, commit timeout 5 ms; in-memory snapshot store; a counter FSM). "+
+		"Each node's LogStore and StableStore is the store named below, in its own directory under the data dir, synced "+
+		"(every StoreLogs durable before it returns). Clients call Apply(128 B command) on the leader and wait on the future "+
+		"(committed on a majority and applied on the leader). Each run starts a fresh cluster, waits for a leader, warms up "+
+		"for %s, measures for %s, and shuts the cluster down. Applies/s is the median over repetitions; stores interleaved, "+
+		"order rotated each repetition. Latency is per Apply.\n\n", raftTimeout, r.Params.Warmup, r.Params.Dur)
+	fmt.Fprintf(&b, "| store |")
+	for _, c := range cs {
+		fmt.Fprintf(&b, " %s applies/s | %s min–max | %s p50 µs | %s p99 µs |", c.ID, c.ID, c.ID, c.ID)
+	}
+	b.WriteString(" reps |\n|---|")
+	for range cs {
+		b.WriteString("---:|---:|---:|---:|")
+	}
+	b.WriteString("---:|\n")
+	for _, l := range r.Libs {
+		any, reps := false, 0
+		var row strings.Builder
+		for _, c := range cs {
+			s := r.byKey[c.ID+"|"+l.Name]
+			if s == nil {
+				row.WriteString(" – | – | – | – |")
+				continue
+			}
+			any = true
+			if s.Reps == 0 {
+				fmt.Fprintf(&row, " failed: %s | – | – | – |", strings.ReplaceAll(s.Err, "|", "/"))
+				continue
+			}
+			reps = max(reps, s.Reps)
+			fmt.Fprintf(&row, " %s | %s–%s | %s | %s |", f0(s.OpsSec), f0(s.MinPrimary), f0(s.MaxPrimary), lat(s.P50), lat(s.P99))
+		}
+		if any {
+			fmt.Fprintf(&b, "| %s |%s %d |\n", raftStoreName(l.Name), row.String(), reps)
+		}
+	}
+	var retries []string
+	for _, x := range r.Results {
+		if x.Retries > 0 {
+			retries = append(retries, fmt.Sprintf("%s %s rep %d: %d", x.Case, raftStoreName(x.Lib), x.Rep, x.Retries))
+		}
+	}
+	if len(retries) > 0 {
+		fmt.Fprintf(&b, "\nApplies retried after a leadership change: %s.\n", strings.Join(retries, ", "))
+	}
+	fmt.Fprintf(&b, "\n| target | goal | measured | status | detail |\n|---|---|---:|---|---|\n")
+	for _, t := range r.Targets {
+		if t.Issue == 7 {
+			r.targetRow(&b, t)
+		}
+	}
+	b.WriteString("\nRatios are waldb/raftlog over the reference: the median of per-repetition ratios (same repetition, back to back), with the ratio of medians in the detail.\n\n")
+	return b.String()
+}

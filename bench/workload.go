@@ -21,6 +21,10 @@ const (
 	KindRead
 	// KindOpen: reopen a prefilled log and read its last entry.
 	KindOpen
+	// KindRaft: Writers clients apply Size-byte commands to a 3-node
+	// hashicorp/raft cluster whose nodes store their logs in the library
+	// (lib_raft.go).
+	KindRaft
 )
 
 // Case is one workload configuration, measured on every library.
@@ -69,8 +73,10 @@ type Result struct {
 	HeapMiB float64 `json:"heap_mib,omitempty"`
 	// OpenMs is KindOpen's time to open and read the last entry.
 	OpenMs float64 `json:"open_ms,omitempty"`
-	Mode   string  `json:"mode"`
-	Err    string  `json:"error,omitempty"`
+	// Retries counts KindRaft applies that met a leadership change.
+	Retries int64  `json:"retries,omitempty"`
+	Mode    string `json:"mode"`
+	Err     string `json:"error,omitempty"`
 }
 
 // payload returns n pseudo-random bytes (incompressible, so no library
