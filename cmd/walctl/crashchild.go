@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/killchild"
 )
 
 // The crashtest child is walctl re-executed as the hidden subcommand
@@ -29,7 +30,6 @@ import (
 
 const (
 	childCmdName  = "crashtest-child"
-	readyLine     = "ready"
 	childLifetime = 2 * time.Minute // a child nobody kills gives up
 )
 
@@ -94,7 +94,7 @@ func runCrashChild(ctx context.Context, o childOptions, out io.Writer) error {
 		return err
 	}
 	acks := &ackWriter{w: out}
-	if err := acks.line(readyLine); err != nil {
+	if err := acks.line(killchild.ReadyLine); err != nil {
 		return err
 	}
 	errc := make(chan error, o.writers)

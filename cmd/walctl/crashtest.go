@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/killchild"
 )
 
 // crashOptions configures crashtest.
@@ -192,80 +191,25 @@ func (v *crashVerifier) rounds(ctx context.Context, dir string, out io.Writer, p
 	return nil
 }
 
-// killChild starts cmd, waits for its ready line, kills it with SIGKILL
-// delay later, and returns the acks it wrote before it died.
+// killChild runs cmd until SIGKILL (see internal/killchild) and parses
+// the acks it wrote before it died.
 func killChild(cmd *exec.Cmd, delay time.Duration) ([]ack, error) {
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
+	res, err := killchild.Run(cmd, delay, readyTimeout)
+	if errors.Is(err, killchild.ErrExitedEarly) || errors.Is(err, killchild.ErrNotReady) {
+		return nil, fmt.Errorf("the child did not open the log or died early (%s)", orNone(oneLine(string(res.Stderr))))
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the child: %w", err)
-	}
-	ready, done := make(chan struct{}), make(chan struct{})
-	var acks []ack
-	var readErr error
-	go func() {
-		defer close(done)
-		acks, readErr = readAcks(pipe, ready)
-	}()
-	isReady := false
-	select {
-	case <-ready:
-		isReady = true
-		select {
-		case <-time.After(delay):
-		case <-done:
-		}
-	case <-done:
-	case <-time.After(readyTimeout):
-	}
-	killErr := killHard(cmd.Process)
-	<-done // EOF: the child is dead; every ack it wrote has been read
-	_ = cmd.Wait()
-	msg := oneLine(stderr.String())
-	switch {
-	case !isReady:
-		return nil, fmt.Errorf("the child did not open the log (%s)", orNone(msg))
-	case killErr != nil && !errors.Is(killErr, os.ErrProcessDone):
-		return nil, fmt.Errorf("killing the child: %w", killErr)
-	case !diedOfKill(cmd.ProcessState):
-		return nil, fmt.Errorf("the child exited before the kill (%s)", orNone(msg))
-	case readErr != nil:
-		return nil, fmt.Errorf("reading the child's acks: %w", readErr)
-	}
-	return acks, nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "no message"
-	}
-	return s
-}
-
-// readAcks reads the protocol to EOF, closing ready at the ready line.
-func readAcks(r io.Reader, ready chan<- struct{}) ([]ack, error) {
-	defer io.Copy(io.Discard, r) // never leave the child blocked on a full pipe
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() {
-		return nil, sc.Err()
-	}
-	if sc.Text() != readyLine {
-		return nil, fmt.Errorf("child said %q, want %q", sc.Text(), readyLine)
-	}
-	close(ready)
-	var acks []ack
-	for sc.Scan() {
-		a, err := parseAck(sc.Text())
+	acks := make([]ack, 0, len(res.Lines))
+	for _, l := range res.Lines {
+		a, err := parseAck(l)
 		if err != nil {
-			return acks, err
+			return acks, fmt.Errorf("reading the child's acks: %w", err)
 		}
 		acks = append(acks, a)
 	}
-	return acks, sc.Err()
+	return acks, nil
 }
 
 // check reopens the log after a kill of round's child and verifies it
@@ -392,4 +336,12 @@ func (v *crashVerifier) summary(out io.Writer) {
 		}
 		fmt.Fprintf(out, "  violation: %s\n", x)
 	}
+}
+
+// orNone stands in for an empty message.
+func orNone(s string) string {
+	if s == "" {
+		return "no message"
+	}
+	return s
 }

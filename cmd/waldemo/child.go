@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/killchild"
 )
 
 // The crash child: it opens the log, runs childWriters goroutines that append
@@ -128,7 +129,6 @@ func appendLoop(l *wal.Log, cfg childConfig, writer uint16, acks *ackWriter) err
 
 // The ack protocol on the child's stdout: a line "ready" once the log is
 // open, then one line "<index> <entry ID>" per acknowledged Append.
-const readyLine = "ready"
 
 // ack is one acknowledged Append.
 type ack struct {
@@ -145,7 +145,7 @@ type ackWriter struct {
 	buf []byte
 }
 
-func (a *ackWriter) ready() error { return a.write(readyLine) }
+func (a *ackWriter) ready() error { return a.write(killchild.ReadyLine) }
 
 func (a *ackWriter) ack(index uint64, id entryID) error {
 	return a.write(strconv.FormatUint(index, 10) + " " + id.String())

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/killchild"
 )
 
 // Kill timing: the parent kills a child a random delay in
@@ -118,79 +117,31 @@ func killDelay(rng *rand.Rand) time.Duration {
 	return minKillDelay + time.Duration(rng.Int64N(ms+1))*time.Millisecond
 }
 
-// killChild starts cmd, waits for it to report ready, kills it with
-// SIGKILL delay later, and returns the acks it wrote before dying.
+// killChild runs cmd until SIGKILL (see internal/killchild) and parses
+// the acks it wrote before dying. The child writes nothing on stderr, so
+// anything there (a race report, say) is a failure.
 func killChild(cmd *exec.Cmd, delay time.Duration) ([]ack, error) {
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	res, err := killchild.Run(cmd, delay, readyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting child: %w", err)
+	if len(res.Stderr) > 0 {
+		return nil, fmt.Errorf("child wrote to stderr before the kill:\n%s", res.Stderr)
 	}
-	ready, done := make(chan struct{}), make(chan struct{})
-	var acks []ack
-	var readErr error
-	go func() {
-		defer close(done)
-		acks, readErr = readAcks(out, ready)
-	}()
-	select {
-	case <-ready:
-		select {
-		case <-time.After(delay):
-		case <-done: // the child exited by itself; reported below
-		}
-	case <-done:
-	case <-time.After(readyTimeout):
-	}
-	killErr := kill(cmd.Process)
-	if killErr != nil {
-		_ = cmd.Process.Kill()
-	}
-	<-done // EOF: the child is dead and every ack it wrote has been read
-	waitErr := cmd.Wait()
-	switch {
-	case killErr != nil && !errors.Is(killErr, os.ErrProcessDone):
-		return nil, fmt.Errorf("killing child: %w", killErr)
-	case !killedByKill(cmd.ProcessState):
-		return nil, fmt.Errorf("child exited before the kill (%v); its stderr:\n%s", waitErr, stderr.Bytes())
-	case readErr != nil:
-		return nil, fmt.Errorf("reading the child's acks: %w", readErr)
-	case stderr.Len() > 0: // a race report, say: the child writes nothing there
-		return nil, fmt.Errorf("child wrote to stderr before the kill:\n%s", stderr.Bytes())
-	}
-	select {
-	case <-ready:
-	default:
-		return nil, fmt.Errorf("child did not open the log within %v; its stderr:\n%s", readyTimeout, stderr.Bytes())
-	}
-	return acks, nil
+	return parseAcks(res.Lines)
 }
 
-// readAcks reads the ack protocol (see ackWriter) to EOF, closing ready at
-// the ready line.
-func readAcks(r io.Reader, ready chan<- struct{}) ([]ack, error) {
-	defer io.Copy(io.Discard, r) // never leave the child blocked on a full pipe
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() {
-		return nil, sc.Err()
-	}
-	if sc.Text() != readyLine {
-		return nil, fmt.Errorf("%w: %q, want %q first", errBadAck, sc.Text(), readyLine)
-	}
-	close(ready)
-	var acks []ack
-	for sc.Scan() {
-		a, err := parseAck(sc.Text())
+// parseAcks parses the ack lines a child wrote after its ready line.
+func parseAcks(lines []string) ([]ack, error) {
+	acks := make([]ack, 0, len(lines))
+	for _, l := range lines {
+		a, err := parseAck(l)
 		if err != nil {
 			return acks, err
 		}
 		acks = append(acks, a)
 	}
-	return acks, sc.Err()
+	return acks, nil
 }
 
 // verifyResult is what verifyLog found.

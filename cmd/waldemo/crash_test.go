@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/internal/killchild"
 )
 
 // envChildDir makes the test binary a crash child on that directory, so the
@@ -141,15 +142,17 @@ func TestAckProtocolRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ready := make(chan struct{})
-	got, err := readAcks(&buf, ready)
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("readAcks = %v, %v; want %v", got, err, want)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if lines[0] != killchild.ReadyLine {
+		t.Fatalf("first line %q, want the ready line", lines[0])
 	}
-	<-ready
-	for _, in := range []string{"hello\n", "ready\n1\n", "ready\nx 1.0.0\n", "ready\n1 1.0\n"} {
-		if _, err := readAcks(strings.NewReader(in), make(chan struct{})); err == nil {
-			t.Errorf("readAcks(%q) succeeded, want an error", in)
+	got, err := parseAcks(lines[1:])
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("parseAcks = %v, %v; want %v", got, err, want)
+	}
+	for _, in := range []string{"1", "x 1.0.0", "1 1.0"} {
+		if _, err := parseAcks([]string{in}); err == nil {
+			t.Errorf("parseAcks(%q) succeeded, want an error", in)
 		}
 	}
 }
