@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -41,7 +42,7 @@ type Peer struct {
 // NodeConfig configures StartNode. Zero values mean raft's defaults.
 type NodeConfig struct {
 	// ID is this node's raft server ID; it must appear in Peers when
-	// Bootstrap is set.
+	// Bootstrap is set and Peers is not empty.
 	ID string
 	// RaftAddr is the host:port the raft TCP transport binds and
 	// advertises (it must not be an unspecified address such as :0).
@@ -55,6 +56,8 @@ type NodeConfig struct {
 	// may keep the flag. Exactly one node of a new cluster bootstraps.
 	Bootstrap bool
 	// Peers is the full membership, this node included, used by Bootstrap.
+	// Empty: the cluster is bootstrapped with this node alone, and the
+	// others join it (AddVoter on the leader).
 	Peers []Peer
 	// TrailingLogs is how many entries raft keeps behind a snapshot
 	// (default raft's, 10240).
@@ -65,9 +68,11 @@ type NodeConfig struct {
 	// SnapshotInterval is how often raft checks SnapshotThreshold
 	// (default raft's, 120s).
 	SnapshotInterval time.Duration
-	// LogOutput receives raft's log (level WARN and above). Default
-	// os.Stderr.
+	// LogOutput receives raft's log. Default os.Stderr.
 	LogOutput io.Writer
+	// LogLevel is the lowest level of raft's log written to LogOutput
+	// (TRACE, DEBUG, INFO, WARN, ERROR). Default WARN.
+	LogLevel string
 }
 
 // ErrNotLeader is returned (wrapped in a *NotLeaderError) by Propose on a
@@ -91,13 +96,16 @@ func (e *NotLeaderError) Error() string {
 func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
 
 // Node is a raft member on a raftlog Store, a TCP transport and a file
-// snapshot store, driving an FSM. Membership is static: the bootstrap
-// configuration (AddVoter can extend it).
+// snapshot store, driving an FSM. Membership starts as the bootstrap
+// configuration; AddVoter on the leader extends it.
 type Node struct {
-	id    string
-	raft  *raft.Raft
-	trans *raft.NetworkTransport
-	store *Store
+	id       string
+	raft     *raft.Raft
+	trans    *raft.NetworkTransport
+	store    *Store
+	hadState bool
+	done     chan struct{} // closed by Shutdown
+	stop     sync.Once
 }
 
 // StartNode opens (or creates) the node's state in cfg.Dir, bootstraps
@@ -110,7 +118,7 @@ func StartNode(cfg NodeConfig, fsm FSM) (*Node, error) {
 	if out == nil {
 		out = os.Stderr
 	}
-	n := &Node{id: cfg.ID}
+	n := &Node{id: cfg.ID, done: make(chan struct{})}
 	if err := n.start(cfg, fsm, out); err != nil {
 		n.close()
 		return nil, fmt.Errorf("raftlog: start node %s: %w", cfg.ID, err)
@@ -133,8 +141,15 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if n.trans, err = raft.NewTCPTransport(cfg.RaftAddr, nil, 3, 10*time.Second, out); err != nil {
 		return err
 	}
-	if cfg.Bootstrap {
-		if err := n.bootstrap(conf, cfg.Peers, snaps); err != nil {
+	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
+		return err
+	}
+	if cfg.Bootstrap && !n.hadState {
+		peers := cfg.Peers
+		if len(peers) == 0 {
+			peers = []Peer{{ID: cfg.ID, RaftAddr: cfg.RaftAddr}}
+		}
+		if err := n.bootstrap(conf, peers, snaps); err != nil {
 			return err
 		}
 	}
@@ -148,6 +163,9 @@ func nodeRaftConfig(cfg NodeConfig, out io.Writer) *raft.Config {
 	conf.LocalID = raft.ServerID(cfg.ID)
 	conf.LogOutput = out
 	conf.LogLevel = "WARN"
+	if cfg.LogLevel != "" {
+		conf.LogLevel = cfg.LogLevel
+	}
 	if cfg.TrailingLogs > 0 {
 		conf.TrailingLogs = cfg.TrailingLogs
 	}
@@ -160,12 +178,8 @@ func nodeRaftConfig(cfg NodeConfig, out io.Writer) *raft.Config {
 	return conf
 }
 
-// bootstrap writes the initial configuration unless the node has state.
+// bootstrap writes the initial configuration of a node without state.
 func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotStore) error {
-	has, err := raft.HasExistingState(n.store, n.store, snaps)
-	if err != nil || has {
-		return err
-	}
 	var c raft.Configuration
 	for _, p := range peers {
 		c.Servers = append(c.Servers, raft.Server{
@@ -216,13 +230,40 @@ func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 // ID returns the node's server ID.
 func (n *Node) ID() string { return n.id }
 
-// AddVoter adds a voting member; only the leader can.
-func (n *Node) AddVoter(id, raftAddr string) error {
-	return n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, 0).Error()
+// HasState reports whether the node had raft state (a log, a term or a
+// snapshot) when it started: false for a node that has never been
+// bootstrapped nor joined a cluster.
+func (n *Node) HasState() bool { return n.hadState }
+
+// Done is closed when Shutdown is called.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// AddVoter adds a voting member, or updates the address of one, and waits
+// until the configuration change is committed. Only the leader can: on
+// another node it returns a *NotLeaderError (errors.Is ErrNotLeader).
+// Adding a member that already is a voter at that address is harmless.
+// ctx's deadline bounds only the wait for raft to accept the change.
+func (n *Node) AddVoter(ctx context.Context, id, raftAddr string) error {
+	if n.raft.State() != raft.Leader {
+		return n.notLeader()
+	}
+	var timeout time.Duration
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Millisecond)
+	}
+	err := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, timeout).Error()
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		return n.notLeader()
+	case err != nil:
+		return fmt.Errorf("raftlog: add voter %s: %w", id, err)
+	}
+	return nil
 }
 
 // Shutdown stops raft and closes the transport and the store.
 func (n *Node) Shutdown() error {
+	n.stop.Do(func() { close(n.done) })
 	var err error
 	if n.raft != nil {
 		err = n.raft.Shutdown().Error()

@@ -42,6 +42,11 @@ import (
 // without a quorum round trip: a leader that has just been deposed and
 // not noticed yet may serve a stale read for up to raft's leader lease.
 // WATCH, SAVE and BGSAVE are refused in cluster mode.
+//
+// CLUSTER JOIN <node-id> <raft-addr> <client-addr> adds a node to the
+// cluster if the Replicator is also a Joiner: a follower answers it with
+// the usual MOVED, the leader calls Join and replies OK once the node is
+// a voter. Transient failures (no leader, leadership lost) reply TRYAGAIN.
 
 // Replicator replicates encoded commands (see cluster mode above).
 type Replicator interface {
@@ -53,6 +58,14 @@ type Replicator interface {
 	// Leader returns the client (RESP) address of the current leader
 	// ("" if none is known) and whether this node is the leader.
 	Leader() (clientAddr string, isLeader bool)
+}
+
+// Joiner is implemented by a Replicator that can add members.
+type Joiner interface {
+	// Join makes node id, reachable by raft at raftAddr and by clients at
+	// clientAddr, a voting member (or updates its addresses). It returns
+	// an error wrapping ErrNotLeader on a node that is not the leader.
+	Join(ctx context.Context, id, raftAddr, clientAddr string) error
 }
 
 // ErrNotLeader: a proposal was refused because this node is not the
@@ -268,6 +281,48 @@ func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
 	default:
 		reply, _ := res.([]byte)
 		x.c.WriteRaw(reply)
+	}
+}
+
+func init() {
+	register(&command{name: "cluster", arity: -2, flags: flagAdmin | flagNoMulti, run: cmdCluster})
+}
+
+// cmdCluster runs CLUSTER JOIN (see cluster mode above).
+func cmdCluster(x *exec) {
+	if !bytes.EqualFold(x.args[1], []byte("join")) {
+		x.c.WriteError("ERR unknown subcommand '" + string(x.args[1]) + "'. Try CLUSTER JOIN.")
+		return
+	}
+	if len(x.args) != 5 {
+		x.c.WriteError(errArity("cluster|join"))
+		return
+	}
+	j, ok := x.db.opts.Replicator.(Joiner)
+	if !ok {
+		x.c.WriteError("ERR This instance has cluster support disabled")
+		return
+	}
+	id, raftAddr, clientAddr := string(x.args[2]), string(x.args[3]), string(x.args[4])
+	if id == "" || raftAddr == "" || clientAddr == "" {
+		x.c.WriteError("ERR CLUSTER JOIN needs a node id, a raft address and a client address")
+		return
+	}
+	repl := x.db.opts.Replicator
+	if addr, leader := repl.Leader(); !leader {
+		writeMoved(x.c, addr)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
+	defer cancel()
+	switch err := j.Join(ctx, id, raftAddr, clientAddr); {
+	case errors.Is(err, ErrNotLeader):
+		addr, _ := repl.Leader()
+		writeMoved(x.c, addr)
+	case err != nil:
+		x.c.WriteError("TRYAGAIN cluster join: " + err.Error())
+	default:
+		x.c.WriteString("OK")
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +23,25 @@ type clusterNode struct {
 	args   []string
 	client string
 	srv    *server
+	log    lockedBuffer // its stderr, over every start
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // freeAddrs returns n loopback addresses whose ports were free a moment
@@ -42,7 +64,8 @@ func (n *clusterNode) start(t *testing.T) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(n.args, "\n"))
-	cmd.Stderr = os.Stderr
+	fmt.Fprintf(&n.log, "--- start %s\n", n.client)
+	cmd.Stderr = &n.log
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -109,33 +132,41 @@ func (w *clusterWriter) close() {
 	}
 }
 
-// TestCluster starts a 3-node cluster, writes through the leader,
-// SIGKILLs it, keeps writing through the new leader, restarts the killed
-// node and checks that the three keyspaces converge and hold every
-// acknowledged write. Raft snapshots every 40 entries and keeps 10
-// behind, so log truncation runs and the restarted node, 200 entries
-// behind, is caught up by a snapshot install.
+// TestCluster starts a 3-node cluster the dynamic way (n0 --bootstrap,
+// n1 and n2 --join n0), writes through the leader, SIGKILLs it, keeps
+// writing through the new leader, restarts the killed node and checks
+// that the three keyspaces converge and hold every acknowledged write.
+// Raft snapshots every 40 entries and keeps 10 behind, so log truncation
+// runs, and the killed node, more than 240 entries behind when it
+// restarts, must be caught up by an InstallSnapshot: the test checks
+// raft's "Installed remote snapshot" in its log and a snapshot in its
+// directory beyond any it had before.
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}
 	addrs := freeAddrs(t, 6)
-	var peers []string
-	for i := range 3 {
-		peers = append(peers, fmt.Sprintf("n%d=%s=%s", i, addrs[3+i], addrs[i]))
-	}
 	nodes := make([]*clusterNode, 3)
 	base := t.TempDir()
 	for i := range nodes {
 		args := []string{"--addr", addrs[i], "--dir", filepath.Join(base, fmt.Sprint(i)), "--node-id", fmt.Sprintf("n%d", i),
-			"--raft-addr", addrs[3+i], "--peers", strings.Join(peers, ","), "--stale-reads",
+			"--raft-addr", addrs[3+i], "--stale-reads", "--raft-log-level", "INFO",
 			"--trailing-logs", "10", "--snapshot-threshold", "40", "--snapshot-interval", "100ms"}
 		if i == 0 {
 			args = append(args, "--bootstrap")
+		} else {
+			args = append(args, "--join", addrs[i-1]) // n2 joins through n1, a follower: MOVED
 		}
 		nodes[i] = &clusterNode{args: args, client: addrs[i]}
-		nodes[i].start(t)
+		nodes[i].start(t) // a joining node listens once it is a member
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range nodes {
+				t.Logf("stderr of %s (tail):\n%s", n.client, tail(n.log.String(), 3000))
+			}
+		}
+	})
 	w := &clusterWriter{nodes: nodes, clients: map[string]*redis.Client{}}
 	defer w.close()
 
@@ -156,18 +187,30 @@ func TestCluster(t *testing.T) {
 	}
 	write(0, 200)
 
-	// SIGKILL the leader.
+	// Every node knows the leader's client address: a follower redirects
+	// CLUSTER JOIN (and writes) to it.
 	var victim *clusterNode
 	for _, n := range nodes {
 		if n.client == w.leader {
 			victim = n
+			continue
+		}
+		c := redis.NewClient(&redis.Options{Addr: n.client, MaxRetries: -1})
+		err := c.Do(context.Background(), "CLUSTER", "JOIN", "nx", "127.0.0.1:1", "127.0.0.1:2").Err()
+		c.Close()
+		if err == nil || err.Error() != "MOVED 0 "+w.leader {
+			t.Errorf("CLUSTER JOIN on follower %s: %v, want MOVED 0 %s", n.client, err, w.leader)
 		}
 	}
 	if victim == nil {
 		t.Fatalf("leader %q is not a node", w.leader)
 	}
+
+	// SIGKILL the leader; it falls behind by more than TrailingLogs +
+	// SnapshotThreshold entries.
+	before := maxSnapIndex(t, victim)
 	victim.srv.kill()
-	t.Logf("killed leader %s", victim.client)
+	t.Logf("killed leader %s (its last snapshot at index %d)", victim.client, before)
 	write(200, 400)
 	if w.leader == victim.client {
 		t.Fatal("the killed node is still the leader")
@@ -176,9 +219,62 @@ func TestCluster(t *testing.T) {
 	write(400, 420)
 	converge(t, nodes, acked, incrs)
 
-	snaps, _ := filepath.Glob(filepath.Join(victim.args[3], "snapshots", "*"))
-	if len(snaps) == 0 {
-		t.Errorf("the restarted node has no raft snapshot")
+	log := victim.log.String()
+	restarted := log[strings.LastIndex(log, "--- start"):]
+	if !strings.Contains(restarted, "Installed remote snapshot") {
+		t.Errorf("the restarted node was not caught up by InstallSnapshot")
+	}
+	if after := maxSnapIndex(t, victim); after <= before+200 {
+		t.Errorf("the restarted node's newest snapshot is at index %d, want beyond %d+200", after, before)
+	}
+}
+
+// maxSnapIndex returns the largest index among the raft snapshots of n
+// (directories named term-index-millis), 0 if none.
+func maxSnapIndex(t *testing.T, n *clusterNode) uint64 {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(n.args[3], "snapshots", "*"))
+	var max uint64
+	for _, d := range dirs {
+		f := strings.Split(filepath.Base(d), "-")
+		if len(f) != 3 || strings.HasSuffix(d, ".tmp") {
+			continue
+		}
+		if i, err := strconv.ParseUint(f[1], 10, 64); err == nil && i > max {
+			max = i
+		}
+	}
+	return max
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// TestClusterFlags checks the cluster flag combinations.
+func TestClusterFlags(t *testing.T) {
+	base := []string{"--node-id", "n1", "--raft-addr", "127.0.0.1:7001"}
+	for _, tt := range []struct {
+		extra []string
+		ok    bool
+	}{
+		{[]string{"--bootstrap"}, true},
+		{[]string{"--join", "127.0.0.1:6381"}, true},
+		{[]string{"--join", "127.0.0.1:6381", "--peers", "n1=a=b"}, true},
+		{[]string{"--peers", "n1=a=b"}, true},
+		{[]string{"--bootstrap", "--join", "127.0.0.1:6381"}, false},
+		{nil, false},
+	} {
+		_, err := parseFlags(append(append([]string{}, base...), tt.extra...), io.Discard)
+		if (err == nil) != tt.ok {
+			t.Errorf("%q: %v, want ok %v", tt.extra, err, tt.ok)
+		}
+	}
+	if _, err := parseFlags([]string{"--node-id", "n1", "--bootstrap"}, io.Discard); !isUsage(err) {
+		t.Errorf("--node-id without --raft-addr: %v", err)
 	}
 }
 
@@ -231,4 +327,42 @@ func checkNodes(ctx context.Context, nodes []*clusterNode, acked map[string]stri
 		return fmt.Errorf("counter %s < %d acknowledged INCRs", counters[0], incrs)
 	}
 	return nil
+}
+
+// TestClusterStaticPeers: the static way still works: every node gets
+// --peers, one bootstraps from it, and writes replicate.
+func TestClusterStaticPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes")
+	}
+	addrs := freeAddrs(t, 6)
+	var peers []string
+	for i := range 3 {
+		peers = append(peers, fmt.Sprintf("n%d=%s=%s", i, addrs[3+i], addrs[i]))
+	}
+	nodes := make([]*clusterNode, 3)
+	base := t.TempDir()
+	for i := range nodes {
+		args := []string{"--addr", addrs[i], "--dir", filepath.Join(base, fmt.Sprint(i)), "--node-id", fmt.Sprintf("n%d", i),
+			"--raft-addr", addrs[3+i], "--peers", strings.Join(peers, ","), "--stale-reads"}
+		if i == 0 {
+			args = append(args, "--bootstrap")
+		}
+		nodes[i] = &clusterNode{args: args, client: addrs[i]}
+		nodes[i].start(t)
+	}
+	w := &clusterWriter{nodes: nodes, clients: map[string]*redis.Client{}}
+	defer w.close()
+	acked := map[string]string{}
+	incrs := 0
+	for i := range 20 {
+		k, v := fmt.Sprintf("k%d", i), fmt.Sprint(i)
+		if _, err := w.do(t, "SET", k, v); err == nil {
+			acked[k] = v
+		}
+		if _, err := w.do(t, "INCR", "counter"); err == nil {
+			incrs++
+		}
+	}
+	converge(t, nodes, acked, incrs)
 }

@@ -25,6 +25,8 @@ type options struct {
 	raftAddr          string
 	peers             string
 	bootstrap         bool
+	join              string
+	raftLogLevel      string
 	staleReads        bool
 	trailingLogs      uint64
 	snapshotThreshold uint64
@@ -55,8 +57,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		"take a snapshot and truncate the log after this many `bytes` of log (negative: never)")
 	fs.StringVar(&o.nodeID, "node-id", "", "cluster mode: this node's raft `id` (empty: single-node mode)")
 	fs.StringVar(&o.raftAddr, "raft-addr", "", "cluster mode: `host:port` for raft traffic")
-	fs.StringVar(&o.peers, "peers", "", "cluster mode: every node as `id=raftaddr=clientaddr,...` (this one included)")
-	fs.BoolVar(&o.bootstrap, "bootstrap", false, "cluster mode: bootstrap the cluster from --peers if this node has no state")
+	fs.StringVar(&o.peers, "peers", "", "cluster mode: optional static membership `id=raftaddr=clientaddr,...` (this node included)")
+	fs.BoolVar(&o.bootstrap, "bootstrap", false, "cluster mode: start a new cluster (this node alone, or --peers) if this node has no state")
+	fs.StringVar(&o.join, "join", "", "cluster mode: on first start, join the cluster through the member at client `address` host:port")
+	fs.StringVar(&o.raftLogLevel, "raft-log-level", "", "cluster mode: raft's log `level` on stderr: DEBUG, INFO, WARN, ERROR (default WARN)")
 	fs.BoolVar(&o.staleReads, "stale-reads", false, "cluster mode: followers serve reads instead of redirecting them")
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
@@ -75,8 +79,14 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, usageError{err}
 	}
 	o.fsync = f
-	if o.nodeID != "" && (o.raftAddr == "" || o.peers == "") {
-		return o, usageError{errors.New("--node-id needs --raft-addr and --peers")}
+	switch {
+	case o.nodeID == "":
+	case o.raftAddr == "":
+		return o, usageError{errors.New("--node-id needs --raft-addr")}
+	case o.bootstrap && o.join != "":
+		return o, usageError{errors.New("--bootstrap and --join exclude each other")}
+	case !o.bootstrap && o.join == "" && o.peers == "":
+		return o, usageError{errors.New("--node-id needs --bootstrap, --join or --peers")}
 	}
 	return o, nil
 }
