@@ -1,10 +1,14 @@
 package walkv
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tidwall/redcon"
 	"github.com/waldb/wal/vfs"
 )
@@ -63,6 +67,51 @@ func BenchmarkCommand(b *testing.B) {
 					}
 					srv.serveRESP(c, redcon.Command{Args: args})
 				}
+			})
+		}
+	}
+}
+
+// BenchmarkServer measures SET and GET through the whole server (RESP
+// over loopback TCP, redcon, the command path and, for SET, the log on
+// the real filesystem) with 50 concurrent go-redis connections, each
+// waiting for its reply before sending more, like redis-benchmark -c 50.
+// Profile it with -cpuprofile to see where a networked request goes.
+func BenchmarkServer(b *testing.B) {
+	for _, fsync := range []Fsync{FsyncEverysec, FsyncAlways} {
+		for _, cmd := range []string{"SET", "GET"} {
+			b.Run(fmt.Sprint(cmd, "-", fsync), func(b *testing.B) {
+				e := &env{t: b, dir: b.TempDir(), opts: Options{FS: vfs.Default, AppendFsync: fsync}}
+				e.start()
+				defer e.stop()
+				const conns = 50
+				c := redis.NewClient(&redis.Options{Addr: e.srv.Addr().String(), MaxRetries: -1, PoolSize: conns})
+				defer c.Close()
+				ctx := context.Background()
+				for i := range 1000 {
+					if err := c.Set(ctx, fmt.Sprintf("key:%06d", i), "xyz", 0).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var next atomic.Int64
+				b.SetParallelism((conns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						key := fmt.Sprintf("key:%06d", next.Add(1)%1000)
+						var err error
+						if cmd == "SET" {
+							err = c.Set(ctx, key, "xyz", 0).Err()
+						} else {
+							err = c.Get(ctx, key).Err()
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			})
 		}
 	}

@@ -129,7 +129,7 @@ func cmdSet(x *exec) {
 	}
 	doSet := !(a.nx && cur != nil) && !(a.xx && cur == nil)
 	if doSet {
-		x.t.plan(opSetKey(key, kindString, x.args[2]))
+		x.t.planSetKey(key, kindString, x.args[2])
 		switch {
 		case a.expire != 0:
 			x.t.plan(opSetExpire(key, a.expire))
@@ -271,7 +271,7 @@ func cmdMset(x *exec) {
 		return
 	}
 	for i := 1; i < len(x.args); i += 2 {
-		x.t.plan(opSetKey(string(x.args[i]), kindString, x.args[i+1]))
+		x.t.planSetKey(string(x.args[i]), kindString, x.args[i+1])
 	}
 	if x.apply() {
 		x.c.WriteString("OK")

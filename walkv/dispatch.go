@@ -83,10 +83,19 @@ func (srv *Server) enqueue(s *session, c redcon.Conn, cmd *command, args [][]byt
 
 // run executes cmd under the lock its mode asks for.
 func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
-	x := &exec{srv: srv, db: srv.db, s: s, c: c, args: args}
 	db := srv.db
-	if db.clustered() && srv.routeCluster(x, cmd) {
-		return
+	var x *exec
+	if db.clustered() {
+		x = &exec{srv: srv, db: db, s: s, c: c, args: args}
+		if srv.routeCluster(x, cmd) {
+			return
+		}
+	} else {
+		// Single-node commands finish before run returns, so the
+		// session's scratch exec and tx are reused: no allocation per
+		// command for them.
+		x = s.scratch(srv, c, args)
+		defer s.release()
 	}
 	switch cmd.lock {
 	case lockNone:
@@ -108,7 +117,12 @@ func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 			c.WriteError("ERR " + db.failed.Error())
 			return
 		}
-		x.now, x.t = db.now(), &tx{db: db}
+		x.now = db.now()
+		if db.clustered() {
+			x.t = &tx{db: db}
+		} else {
+			x.t = s.newTx(db)
+		}
 		cmd.run(x)
 		srv.commit(x)
 	}

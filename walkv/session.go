@@ -1,5 +1,7 @@
 package walkv
 
+import "github.com/tidwall/redcon"
+
 // session is the state of one client connection. The connection's
 // goroutine owns it, except watched and dirty, which DB.mu guards (writers
 // on other connections mark dirty).
@@ -21,6 +23,38 @@ type session struct {
 
 	watched map[string]bool // key -> live at WATCH; guarded by DB.mu
 	dirty   bool            // a watched key changed; guarded by DB.mu
+
+	// x and t are the reusable memory of the single-node command being
+	// run (see scratch); only the connection's goroutine touches them.
+	x exec
+	t tx
+}
+
+// maxScratchOps bounds the operations a session's reusable tx keeps room
+// for, so one huge MSET or EXEC does not pin its memory.
+const maxScratchOps = 16
+
+// scratch returns the session's reusable exec, set up for one command.
+// The command must not keep x (or x.t) once it returns; release clears
+// it. Single-node only: cluster mode may hand an exec to another
+// goroutine.
+func (s *session) scratch(srv *Server, c redcon.Conn, args [][]byte) *exec {
+	s.x = exec{srv: srv, db: srv.db, s: s, c: c, args: args}
+	return &s.x
+}
+
+// release drops the references the scratch exec and tx hold.
+func (s *session) release() {
+	s.x = exec{}
+	s.t.reset()
+}
+
+// newTx returns the session's reusable tx, empty. REQUIRES: DB.mu held
+// for writing, scratch in use.
+func (s *session) newTx(db *DB) *tx {
+	s.t.reset()
+	s.t.db = db
+	return &s.t
 }
 
 // queued is a command waiting for EXEC.

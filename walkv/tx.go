@@ -30,6 +30,51 @@ type tx struct {
 	ops  []txn.Op
 	size int
 	mark int
+	keys []byte // arena of operation keys (see taggedKey)
+}
+
+// reset empties t for reuse, keeping a small ops array (cleared, so it
+// pins no keys or values) and the key arena.
+func (t *tx) reset() {
+	if cap(t.ops) > maxScratchOps {
+		t.ops = nil
+	} else {
+		clear(t.ops)
+		t.ops = t.ops[:0]
+	}
+	if cap(t.keys) > maxScratchKeys {
+		t.keys = nil
+	}
+	t.keys = t.keys[:0]
+	t.db, t.size, t.mark = nil, 0, 0
+}
+
+// maxScratchKeys bounds the key arena a reused tx keeps.
+const maxScratchKeys = 1 << 10
+
+// taggedKey returns tag followed by key, like tagged, but carved from t's
+// arena: for operation keys, which nothing keeps past the transaction
+// (the log copies them; keyspace.apply copies the Redis key out). A grown
+// arena leaves earlier keys in the old array, so they stay valid.
+func (t *tx) taggedKey(tag byte, key string) []byte {
+	n := 1 + len(key)
+	if cap(t.keys)-len(t.keys) < n {
+		if n > maxScratchKeys/4 {
+			return tagged(tag, key)
+		}
+		t.keys = make([]byte, 0, maxScratchKeys)
+	}
+	start := len(t.keys)
+	t.keys = append(append(t.keys, tag), key...)
+	return t.keys[start:len(t.keys):len(t.keys)]
+}
+
+// planSetKey plans opSetKey(key, k, str) with its key from t's arena.
+func (t *tx) planSetKey(key string, k kind, str []byte) {
+	v := make([]byte, 1+len(str))
+	v[0] = byte(k)
+	copy(v[1:], str)
+	t.plan(txn.Op{Kind: txn.KindPut, Key: t.taggedKey(tagKey, key), Value: v})
 }
 
 // plan adds an operation of the current command.
