@@ -130,3 +130,44 @@ func TestIntervalBoundRealClock(t *testing.T) {
 	close(stop)
 	<-done
 }
+
+// TestProcessCrashLossBound proves the README's process-crash bound for
+// SyncInterval and SyncNever: bytes reach the OS once BufferSize is
+// buffered and at every FlushInterval tick, so a kill -9 (everything the
+// OS has, nothing still in the process) loses at most BufferSize bytes of
+// entries before the tick, and nothing after it.
+func TestProcessCrashLossBound(t *testing.T) {
+	for _, p := range []SyncPolicy{SyncInterval, SyncNever} {
+		fs := vfs.NewMem()
+		clk := &fakeClock{}
+		const buf, flushD = 4096, 10 * time.Millisecond
+		o := &Options{FS: fs, SyncPolicy: p, BufferSize: buf, FlushInterval: flushD, SyncInterval: time.Hour,
+			SegmentSize: 1 << 20, newTicker: clk.newTicker}
+		l := mustOpen(t, memDir, o)
+		fill(t, l, 300, 0)
+		var size int
+		for i := uint64(1); i <= 300; i++ {
+			size += 16 + len(payload(i, 0))
+		}
+		lostMax := uint64(buf/(16+20)) + 1 // entries are at least 20 bytes
+		got := processCrashLast(t, fs)
+		if got+lostMax < 300 {
+			t.Fatalf("%v: a process crash keeps %d of 300 entries (%d bytes written); more than BufferSize %d lost", p, got, size, buf)
+		}
+		clk.fire(t, l, flushD)
+		if got := processCrashLast(t, fs); got != 300 {
+			t.Fatalf("%v: after a flush tick a process crash keeps %d of 300 entries", p, got)
+		}
+		l.Close()
+	}
+}
+
+// processCrashLast opens what a kill -9 would leave (all the OS has) and
+// returns its last index.
+func processCrashLast(t *testing.T, fs *vfs.MemFS) uint64 {
+	t.Helper()
+	l := mustOpen(t, memDir, &Options{FS: liveClone(fs), SegmentSize: 1 << 20})
+	defer l.Close()
+	_, last := bounds(t, l)
+	return last
+}

@@ -26,7 +26,7 @@ func Open(dir string, opts *Options) (*Log, error) {
 	}
 	l := &Log{dir: dir, opts: o, fs: o.FS}
 	l.cond.L = &l.mu
-	r := &opener{l: l, rep: &l.report, resetSeq: 0}
+	r := &opener{l: l, rep: &l.report}
 	if err := r.run(); err != nil {
 		r.abort()
 		return nil, err
