@@ -32,13 +32,8 @@ func (c *fakeConn) WriteError(s string)      { c.w.WriteError(s) }
 func (c *fakeConn) WriteRaw(b []byte)        { c.w.WriteRaw(b) }
 func (c *fakeConn) Context() any             { return c.ctx }
 func (c *fakeConn) SetContext(v any)         { c.ctx = v }
-func (c *fakeConn) PeekPipeline() []redcon.Command {
-	c.w.SetBuffer(nil)
-	return nil
-}
-func (c *fakeConn) ReadPipeline() []redcon.Command { return nil }
-func (c *fakeConn) RemoteAddr() string             { return "" }
-func (c *fakeConn) NetConn() net.Conn              { return nil }
+func (c *fakeConn) RemoteAddr() string       { return "" }
+func (c *fakeConn) NetConn() net.Conn        { return nil }
 
 // BenchmarkCommand measures the command path (dispatch, keyspace, log
 // append, and under always the fsync wait) on the in-memory filesystem.
@@ -52,11 +47,17 @@ func BenchmarkCommand(b *testing.B) {
 				}
 				defer db.Close()
 				srv := &Server{db: db}
-				c := &fakeConn{ctx: &session{}}
+				s := &session{}
+				c := &fakeConn{ctx: s}
+				run := func(args [][]byte) { // as a connection does, without the network
+					srv.dispatch(s, c, args)
+					srv.waitDurable(s)
+					c.w.SetBuffer(nil)
+				}
 				keys := make([][]byte, 1000)
 				for i := range keys {
 					keys[i] = fmt.Appendf(nil, "key:%06d", i)
-					srv.serveRESP(c, redcon.Command{Args: [][]byte{[]byte("SET"), keys[i], []byte("xyz")}})
+					run([][]byte{[]byte("SET"), keys[i], []byte("xyz")})
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -65,7 +66,7 @@ func BenchmarkCommand(b *testing.B) {
 					if cmd == "SET" {
 						args = append(args, []byte("xyz"))
 					}
-					srv.serveRESP(c, redcon.Command{Args: args})
+					run(args)
 				}
 			})
 		}
@@ -73,7 +74,7 @@ func BenchmarkCommand(b *testing.B) {
 }
 
 // BenchmarkServer measures SET and GET through the whole server (RESP
-// over loopback TCP, redcon, the command path and, for SET, the log on
+// over loopback TCP, the event loops, the command path and, for SET, the log on
 // the real filesystem) with 50 concurrent go-redis connections, each
 // waiting for its reply before sending more, like redis-benchmark -c 50.
 // Profile it with -cpuprofile to see where a networked request goes.

@@ -37,14 +37,10 @@ func cmdSelect(x *exec) {
 	}
 }
 
-// cmdQuit answers OK once everything already answered on the connection
-// is durable, then closes it; pipelined commands after QUIT do not run.
+// cmdQuit answers OK and closes the connection; pipelined commands after
+// QUIT do not run. The OK, like every reply, is sent once everything
+// answered before it is durable (see conn.settle).
 func cmdQuit(x *exec) {
-	x.c.ReadPipeline()
-	x.srv.settle(x.s, x.c)
-	if x.s.broken {
-		return // settle dropped the connection
-	}
 	x.c.WriteString("OK")
 	x.c.Close()
 }

@@ -175,8 +175,7 @@ func cmdShutdown(x *exec) {
 			return
 		}
 	}
-	x.c.ReadPipeline()
-	x.srv.settle(x.s, x.c)
+	x.srv.waitDurable(x.s)
 	x.srv.requestShutdown()
 	x.c.Close()
 }

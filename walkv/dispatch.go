@@ -4,42 +4,19 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// serveRESP is redcon's handler: it runs one command and, at the end of a
-// pipeline, makes the replies' transactions durable before redcon flushes
-// them (appendfsync always).
-func (srv *Server) serveRESP(c redcon.Conn, cmd redcon.Command) {
-	s := c.Context().(*session)
-	srv.dispatch(s, c, cmd.Args)
-	if len(c.PeekPipeline()) == 0 {
-		srv.settle(s, c)
-	}
-}
-
-// settle runs before the replies buffered for a pipeline are flushed.
-// Under appendfsync always it waits until every transaction they depend
-// on is durable; the wait happens without DB.mu, and concurrent waiters
-// share fsyncs. If a reply must not be sent, the connection is dropped.
-func (srv *Server) settle(s *session, c redcon.Conn) {
+// waitDurable blocks until everything the session's replies depend on
+// is durable, under appendfsync always (for SHUTDOWN, which must answer
+// only then and may block its event loop). If it cannot be, the session
+// is broken: its replies are dropped with the connection.
+func (srv *Server) waitDurable(s *session) {
 	db := srv.db
-	if !s.broken && db.Fsync() == FsyncAlways {
-		if err := db.dur.wait(s.pending); err != nil {
-			db.fail(err)
-			s.broken = true
-		}
+	if s.broken || db.Fsync() != FsyncAlways {
+		return
 	}
-	if s.broken {
-		drop(c)
+	if err := db.dur.wait(s.pending); err != nil {
+		db.fail(err)
+		s.broken = true
 	}
-}
-
-// drop closes c without sending what is buffered and without running the
-// rest of its pipeline.
-func drop(c redcon.Conn) {
-	c.ReadPipeline()
-	if w := redcon.BaseWriter(c); w != nil {
-		w.SetBuffer(nil)
-	}
-	c.Close()
 }
 
 // dispatch runs or queues one command.
@@ -77,7 +54,7 @@ func (srv *Server) enqueue(s *session, c redcon.Conn, cmd *command, args [][]byt
 		c.WriteError(msg)
 		return
 	}
-	s.queue = append(s.queue, queued{cmd: cmd, args: args})
+	s.queue = append(s.queue, queued{cmd: cmd, args: cloneArgs(args)})
 	c.WriteString("QUEUED")
 }
 
@@ -137,4 +114,20 @@ func (srv *Server) commit(x *exec) {
 		return
 	}
 	x.s.depend(x.db.dur.logged.Load())
+}
+
+// cloneArgs copies args into one allocation: request arguments alias the
+// connection's input buffer, which the next request reuses.
+func cloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
 }

@@ -2,8 +2,10 @@
 // is a transaction in a waldb write-ahead log (package wal, through package
 // txn), with snapshots that keep the log short.
 //
-// Open returns a DB (the engine); Listen serves it over RESP2 with
-// github.com/tidwall/redcon. cmd/walkv is the command around both.
+// Open returns a DB (the engine); Listen serves it over RESP2 from a few
+// event loops (github.com/panjf2000/gnet), parsing requests and building
+// replies with github.com/tidwall/redcon's codec (see Server). cmd/walkv is
+// the command around both.
 //
 // # Data flow
 //
@@ -21,16 +23,16 @@
 // The log is opened with wal.SyncNever, so appending under DB.mu costs no
 // fsync. Durability is walkv's decision:
 //
-//   - always: before redcon flushes the replies of a pipeline, the
-//     connection waits, without DB.mu, until every transaction those
-//     replies depend on is durable — its own writes, and the writes of
-//     others that its reads observed (so no client ever sees data a power
-//     loss could take back). Waiters share fsyncs (group commit): one
-//     sync runs at a time and covers everything appended before it;
-//     everyone who commits meanwhile joins the next round, which gathers
-//     the clients the last round released (briefly, bounded) before it
-//     syncs, so batches stay full instead of splitting into alternating
-//     halves (see durability).
+//   - always: before the replies of a pipeline are sent, the connection
+//     waits, without DB.mu and without holding up its event loop, until
+//     every transaction those replies depend on is durable — its own
+//     writes, and the writes of others that its reads observed (so no
+//     client ever sees data a power loss could take back). Waiting
+//     connections share fsyncs (group commit): they queue in the server's
+//     syncQueue, whose goroutine syncs everything logged so far in one
+//     fsync and releases the whole queue, then starts over with what
+//     queued meanwhile (see syncQueue; durability runs the rounds, and
+//     gathers waiters that are goroutines, as in cluster mode).
 //   - everysec: a background loop syncs once a second. A power loss loses
 //     at most about the last second; a process crash at most what the
 //     log still buffered (it hands its buffer to the OS every 10 ms).
@@ -127,7 +129,7 @@
 // Bulk strings over MaxBulk (512 MiB by default, as Redis's
 // proto-max-bulk-len), more than 1M arguments or an inline request over
 // 64 KiB get Redis's protocol error and close that connection only; a
-// malformed request gets redcon's protocol error; unknown commands, wrong
+// malformed request gets Redis's protocol error and is closed; unknown commands, wrong
 // arity, wrong types and bad arguments get Redis's error replies and the
 // connection stays. A transaction whose log records would exceed 1 GiB is
 // refused before it changes anything.

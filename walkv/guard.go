@@ -1,10 +1,6 @@
 package walkv
 
-import (
-	"errors"
-	"net"
-	"sync"
-)
+import "errors"
 
 // Request limits (Redis's): a multibulk request has at most
 // maxMultibulk arguments; an inline request line is at most maxInline
@@ -22,62 +18,6 @@ var (
 	errInlineTooBig    = errors.New("ERR Protocol error: too big inline request")
 )
 
-var (
-	_ net.Listener = (*guardListener)(nil)
-	_ net.Conn     = (*guardConn)(nil)
-)
-
-// guardListener wraps each accepted connection in a guardConn, so that
-// limits are enforced before redcon's reader buffers a request: redcon
-// itself would grow its buffer to whatever length a client announces.
-type guardListener struct {
-	net.Listener
-	maxBulk int64
-}
-
-func (l *guardListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &guardConn{Conn: c, sc: reqScanner{maxBulk: l.maxBulk}}, nil
-}
-
-// guardConn passes a connection's bytes through a reqScanner. On a
-// violation it delivers the bytes before it (so complete earlier commands
-// still run and are answered), then writes the Redis error reply itself
-// and fails the next Read, which makes redcon close the connection.
-// Reads happen only on the connection's goroutine, after redcon flushed
-// the replies of earlier commands, so the error reply comes last.
-type guardConn struct {
-	net.Conn
-	sc      reqScanner
-	err     error
-	errOnce sync.Once
-}
-
-func (g *guardConn) Read(p []byte) (int, error) {
-	if g.err != nil {
-		g.reject()
-		return 0, g.err
-	}
-	n, err := g.Conn.Read(p)
-	ok, verr := g.sc.feed(p[:n])
-	if verr == nil {
-		return n, err
-	}
-	g.err = verr
-	if ok > 0 {
-		return ok, nil
-	}
-	g.reject()
-	return 0, verr
-}
-
-func (g *guardConn) reject() {
-	g.errOnce.Do(func() { g.Conn.Write([]byte("-" + g.err.Error() + "\r\n")) })
-}
-
 // Scanner states.
 const (
 	scStart     = iota // at the first byte of a request
@@ -90,7 +30,8 @@ const (
 )
 
 // reqScanner follows a RESP request stream just far enough to enforce the
-// limits: it reads the '*' and '$' length lines and skips bulk bodies
+// limits before a request is buffered whole (a parser would grow its
+// buffer to whatever length a client announces): it reads the '*' and '$' length lines and skips bulk bodies
 // without looking at them. It never buffers. Input redcon would reject
 // anyway (a missing '$', a malformed number) turns it off.
 type reqScanner struct {

@@ -202,13 +202,9 @@ func TestServerClose(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", e.srv.Addr().String(), time.Second); err == nil {
 		t.Fatal("connection accepted after Close")
 	}
-	e.srv = Serve(e.db, mustListen(t), nil) // for the cleanup
-}
-
-func mustListen(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := Listen(e.db, "127.0.0.1:0", nil) // for the cleanup
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ln
+	e.srv = srv
 }

@@ -39,10 +39,11 @@ func TestParseFlags(t *testing.T) {
 		want  options
 		usage bool
 	}{
-		{nil, options{addr: "127.0.0.1:6380", dir: "./data", fsync: walkv.FsyncAlways, snapshotBytes: walkv.DefaultSnapshotLogBytes}, false},
-		{[]string{"--addr", "127.0.0.1:7000", "--dir", "/x", "--appendfsync", "everysec", "--snapshot-log-bytes", "-1"},
-			options{addr: "127.0.0.1:7000", dir: "/x", fsync: walkv.FsyncEverysec, snapshotBytes: -1}, false},
-		{[]string{"-appendfsync=no"}, options{addr: "127.0.0.1:6380", dir: "./data", fsync: walkv.FsyncNo, snapshotBytes: walkv.DefaultSnapshotLogBytes}, false},
+		{nil, options{addr: "127.0.0.1:6380", dir: "./data", fsync: walkv.FsyncAlways, snapshotBytes: walkv.DefaultSnapshotLogBytes, ioThreads: walkv.DefaultEventLoops()}, false},
+		{[]string{"--addr", "127.0.0.1:7000", "--dir", "/x", "--appendfsync", "everysec", "--snapshot-log-bytes", "-1", "--io-threads", "3"},
+			options{addr: "127.0.0.1:7000", dir: "/x", fsync: walkv.FsyncEverysec, snapshotBytes: -1, ioThreads: 3}, false},
+		{[]string{"-appendfsync=no"}, options{addr: "127.0.0.1:6380", dir: "./data", fsync: walkv.FsyncNo, snapshotBytes: walkv.DefaultSnapshotLogBytes, ioThreads: walkv.DefaultEventLoops()}, false},
+		{[]string{"--io-threads", "0"}, options{}, true},
 		{[]string{"--appendfsync", "sometimes"}, options{}, true},
 		{[]string{"--nope"}, options{}, true},
 		{[]string{"extra"}, options{}, true},

@@ -19,6 +19,7 @@ type options struct {
 	dir           string
 	fsync         walkv.Fsync
 	snapshotBytes int64
+	ioThreads     int
 
 	// Cluster mode (see cluster.go), on when nodeID is set.
 	nodeID            string
@@ -55,6 +56,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fsync := fs.String("appendfsync", "always", "durability `policy`: always, everysec or no")
 	fs.Int64Var(&o.snapshotBytes, "snapshot-log-bytes", walkv.DefaultSnapshotLogBytes,
 		"take a snapshot and truncate the log after this many `bytes` of log (negative: never)")
+	fs.IntVar(&o.ioThreads, "io-threads", walkv.DefaultEventLoops(), "event loops (threads) serving client connections")
 	fs.StringVar(&o.nodeID, "node-id", "", "cluster mode: this node's raft `id` (empty: single-node mode)")
 	fs.StringVar(&o.raftAddr, "raft-addr", "", "cluster mode: `host:port` for raft traffic")
 	fs.StringVar(&o.peers, "peers", "", "cluster mode: optional static membership `id=raftaddr=clientaddr,...` (this node included)")
@@ -73,6 +75,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if o.ioThreads < 1 {
+		return o, usageError{fmt.Errorf("--io-threads %d: need at least 1", o.ioThreads)}
 	}
 	f, err := walkv.ParseFsync(*fsync)
 	if err != nil {
@@ -120,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return db.Close()
 	}
-	srv, err := walkv.Listen(db, o.addr, nil)
+	srv, err := walkv.Listen(db, o.addr, &walkv.ServerOptions{EventLoops: o.ioThreads})
 	if err != nil {
 		return errors.Join(err, closeDB())
 	}

@@ -1,0 +1,333 @@
+package walkv
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/tidwall/redcon"
+)
+
+// maxQueryBuffer bounds the request bytes a connection may have received
+// and not yet run (Redis's client-query-buffer-limit): a client that
+// pipelines past it while its replies wait for durability is closed.
+const maxQueryBuffer = 1 << 30
+
+// keepBuffer is the capacity a connection keeps of its request and reply
+// buffers between requests; larger ones are dropped once used.
+const keepBuffer = 64 << 10
+
+// conn is one client connection: the request bytes not yet run, the
+// replies not yet sent, and the session. Commands see it as the
+// redcon.Conn they write replies to (embedded replyConn: buf holds them).
+//
+// Ownership: the event loop of gc runs every handler of the connection,
+// and owns all fields while the connection is not busy. While busy, a
+// goroutine owns buf, the session and (in cluster mode) work, and the
+// loop touches only in, sc and violation; mu guards the hand-back (busy,
+// finished, closed), see settle.
+type conn struct {
+	replyConn
+	srv  *Server
+	gc   gnet.Conn
+	s    session
+	addr string
+
+	in        []byte   // received request bytes not yet run
+	args      [][]byte // parser scratch
+	sc        reqScanner
+	violation error // the stream broke a limit after in: reply it, then close
+	closing   bool  // QUIT or SHUTDOWN ran, or the request stream is bad: close once buf is sent
+
+	fd     int  // the socket, for writes while busy (see finish)
+	direct bool // settle: gnet's output buffer was empty, so finish may write to fd
+
+	mu       sync.Mutex
+	busy     bool   // a goroutine owns buf and the session
+	finished bool   // that goroutine is done; the loop takes them back
+	received bool   // bytes arrived while busy: the loop must run them
+	closed   bool   // gnet closed the connection (fd may be reused after OnClose)
+	work     []byte // cluster mode: the complete requests the goroutine runs
+}
+
+// handler is the gnet event handler of a Server.
+type handler struct {
+	gnet.BuiltinEventEngine
+	srv    *Server
+	booted chan struct{}
+}
+
+func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
+	h.srv.eng = eng
+	close(h.booted)
+	return gnet.None
+}
+
+func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	id, ok := h.srv.register()
+	if !ok {
+		return nil, gnet.Close
+	}
+	c := &conn{srv: h.srv, gc: gc, fd: gc.Fd(), sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
+	c.s.id = id
+	if a := gc.RemoteAddr(); a != nil {
+		c.addr = a.String()
+	}
+	gc.SetContext(c)
+	return nil, gnet.None
+}
+
+func (h *handler) OnClose(gc gnet.Conn, _ error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.None // refused in OnOpen
+	}
+	c.mu.Lock()
+	c.closed = true
+	working := c.busy && !c.finished
+	c.mu.Unlock()
+	if !working {
+		c.cleanup()
+	}
+	return gnet.None
+}
+
+// cleanup releases what the session holds; it runs exactly once, after
+// the connection closed and nothing works for it any more: in OnClose, or
+// when the goroutine working for it finishes (see settle).
+func (c *conn) cleanup() {
+	if c.s.watched != nil {
+		c.srv.db.unwatch(&c.s)
+	}
+	c.srv.unregister()
+}
+
+func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c := gc.Context().(*conn)
+	if data, _ := gc.Next(-1); len(data) > 0 && c.violation == nil {
+		n, err := c.sc.feed(data)
+		if err != nil {
+			c.violation = err // keep what came before it: those commands still run
+		}
+		c.in = append(c.in, data[:n]...)
+	}
+	if len(c.in) > maxQueryBuffer {
+		return gnet.Close
+	}
+	c.mu.Lock()
+	if c.busy && !c.finished {
+		c.received = true
+		c.mu.Unlock()
+		return gnet.None // the bytes wait in c.in
+	}
+	finished := c.finished
+	c.busy, c.finished, c.received = false, false, false
+	c.mu.Unlock()
+	if finished {
+		if c.s.broken {
+			return gnet.Close // a reply must not be sent (see session.broken)
+		}
+		if act := c.send(); act != gnet.None {
+			return act
+		}
+	}
+	return c.serve()
+}
+
+// serve runs the complete requests in c.in, then settles their replies.
+func (c *conn) serve() gnet.Action {
+	if c.srv.db.clustered() {
+		return c.serveAsync()
+	}
+	if rest := c.run(c.in); len(rest) < len(c.in) {
+		c.in = c.in[:copy(c.in, rest)]
+	}
+	if c.violation != nil && !c.closing && !c.s.broken {
+		c.reject()
+	}
+	if cap(c.in) > keepBuffer && len(c.in) < keepBuffer {
+		c.in = append([]byte(nil), c.in...)
+	}
+	return c.settle()
+}
+
+// run runs the complete requests at the front of in and returns the rest.
+// Arguments alias in: a command that keeps one past its run copies it
+// (queued MULTI commands do).
+func (c *conn) run(in []byte) (rest []byte) {
+	for !c.closing && !c.s.broken {
+		complete, args, _, left, err := redcon.ReadNextCommand(in, c.args[:0])
+		if err != nil {
+			c.WriteError("ERR " + err.Error())
+			c.closing = true
+			return nil
+		}
+		if !complete {
+			break
+		}
+		c.args, in = args, left
+		if len(args) > 0 {
+			c.srv.dispatch(&c.s, c, args)
+		}
+	}
+	clear(c.args) // pin nothing of in
+	if c.closing || c.s.broken {
+		return nil
+	}
+	return in
+}
+
+// reject answers a request-stream violation, once the complete requests
+// before it have run, and closes the connection.
+func (c *conn) reject() {
+	c.WriteError(c.violation.Error())
+	c.closing = true
+}
+
+// settle sends the replies in buf once they may be sent. Under
+// appendfsync always they may not before every transaction they depend on
+// (session.pending) is durable: if it is not yet, the connection goes
+// busy into the server's syncQueue, whose next fsync covers it, while the
+// loop goes on serving other connections; finish then sends the replies.
+func (c *conn) settle() gnet.Action {
+	db := c.srv.db
+	if c.s.broken {
+		return gnet.Close
+	}
+	id := c.s.pending
+	if db.Fsync() != FsyncAlways || id <= db.dur.durable.Load() {
+		return c.send()
+	}
+	c.direct = c.gc.OutboundBuffered() == 0
+	c.mu.Lock()
+	c.busy = true
+	c.mu.Unlock()
+	c.srv.syncq.add(c, id)
+	return gnet.None
+}
+
+// finish ends the work done for c off its loop (see busy). In the common case — replies
+// ready, nothing received meanwhile, gnet's output buffer empty — it
+// writes the replies to the socket itself and the connection is the
+// loop's again, at the cost of one write system call: no wake-up of the
+// loop. Otherwise it hands the connection back to the loop (Wake), or,
+// if gnet closed it meanwhile, cleans up.
+//
+// Writing from here is safe: while busy the loop writes nothing on c, and
+// the socket cannot be closed (and its descriptor reused) while mu is
+// held, because gnet closes it only after OnClose, which takes mu.
+func (c *conn) finish() {
+	c.mu.Lock()
+	if c.closed {
+		c.finished = true
+		c.mu.Unlock()
+		c.cleanup()
+		return
+	}
+	if c.direct && !c.s.broken && !c.closing {
+		c.writeDirect()
+		if len(c.buf) == 0 && !c.received {
+			c.busy = false
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.finished = true
+	c.mu.Unlock()
+	_ = c.gc.Wake(nil) // fails only if it closed since; OnClose then cleans up
+}
+
+// writeDirect writes as much of buf to the socket as it takes without
+// blocking and keeps the rest in buf. REQUIRES: mu held, busy, !closed.
+func (c *conn) writeDirect() {
+	for len(c.buf) > 0 {
+		n, err := unix.Write(c.fd, c.buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return // EAGAIN, or an error the loop will see: it sends the rest
+		}
+		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+	}
+	if cap(c.buf) > keepBuffer {
+		c.buf = nil
+	}
+}
+
+// send writes buf to the client, and closes the connection after it if
+// closing.
+func (c *conn) send() gnet.Action {
+	if len(c.buf) > 0 {
+		_, _ = c.gc.Write(c.buf) // gnet buffers what the socket does not take
+	}
+	if cap(c.buf) > keepBuffer {
+		c.buf = nil
+	}
+	c.buf = c.buf[:0]
+	if c.closing {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+// serveAsync runs the complete requests in c.in on a goroutine: in
+// cluster mode a write waits for a raft round, which must not stall the
+// loop. The loop keeps receiving into c.in meanwhile.
+func (c *conn) serveAsync() gnet.Action {
+	n := len(c.in) - len(c.completePrefixRest())
+	if n == 0 {
+		if c.violation != nil {
+			c.reject()
+		}
+		return c.send()
+	}
+	c.work = append(c.work[:0], c.in[:n]...)
+	c.in = c.in[:copy(c.in, c.in[n:])]
+	c.mu.Lock()
+	c.busy = true
+	c.mu.Unlock()
+	go func() {
+		db := c.srv.db
+		c.run(c.work)
+		if !c.s.broken && db.Fsync() == FsyncAlways {
+			if err := db.dur.wait(c.s.pending); err != nil {
+				db.fail(err)
+				c.s.broken = true
+			}
+		}
+		c.finish()
+	}()
+	return gnet.None
+}
+
+// completePrefixRest returns what follows the complete requests (and a
+// malformed one) at the front of c.in.
+func (c *conn) completePrefixRest() []byte {
+	in := c.in
+	for {
+		complete, _, _, left, err := redcon.ReadNextCommand(in, c.args[:0])
+		if err != nil {
+			clear(c.args)
+			return nil // run reports it
+		}
+		if !complete {
+			clear(c.args)
+			return in
+		}
+		in = left
+	}
+}
+
+// redcon.Conn methods that differ from replyConn's.
+
+func (c *conn) RemoteAddr() string { return c.addr }
+func (c *conn) Context() any       { return &c.s }
+
+// Close makes the connection close once the replies so far are sent;
+// requests after the current one do not run.
+func (c *conn) Close() error {
+	c.closing = true
+	return nil
+}

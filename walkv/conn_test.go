@@ -1,0 +1,136 @@
+package walkv
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestPipelineTrickle: a pipeline that arrives in pieces of every size,
+// split inside commands and arriving while earlier replies still wait
+// for durability (appendfsync always), runs every command exactly once
+// and answers in order.
+func TestPipelineTrickle(t *testing.T) {
+	for _, fsync := range []Fsync{FsyncAlways, FsyncNo} {
+		t.Run(fsync.String(), func(t *testing.T) {
+			e := newEnv(t, &Options{AppendFsync: fsync})
+			c, r := e.rawConn()
+			const n = 3000
+			var req strings.Builder
+			for i := range n {
+				if i%2 == 0 {
+					req.WriteString("INCR n\r\n") // inline
+				} else {
+					req.WriteString("*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n")
+				}
+			}
+			go func() {
+				rnd := rand.New(rand.NewPCG(1, 2))
+				b := []byte(req.String())
+				for len(b) > 0 {
+					k := min(len(b), 1+rnd.IntN(64))
+					if _, err := c.Write(b[:k]); err != nil {
+						return
+					}
+					b = b[k:]
+					if rnd.IntN(8) == 0 {
+						time.Sleep(100 * time.Microsecond)
+					}
+				}
+			}()
+			for i := 1; i <= n; i++ {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					t.Fatalf("reply %d: %v", i, err)
+				}
+				if want := fmt.Sprintf(":%d\r\n", i); line != want {
+					t.Fatalf("reply %d = %q, want %q", i, line, want)
+				}
+			}
+		})
+	}
+}
+
+// TestLargeReplyWhileWaiting: a reply larger than the socket buffer,
+// released after an fsync while the client is not reading, arrives whole
+// and in order (the direct write stops short; the event loop sends the
+// rest).
+func TestLargeReplyWhileWaiting(t *testing.T) {
+	e := newEnv(t, &Options{SegmentSize: 64 << 20})
+	big := strings.Repeat("v", 8<<20)
+	c, r := e.rawConn()
+	req := fmt.Sprintf("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n*2\r\n$3\r\nGET\r\n$3\r\nbig\r\nPING\r\n", len(big), big)
+	go c.Write([]byte(req))
+	time.Sleep(300 * time.Millisecond) // let the server fill the socket
+	want := "+OK\r\n$" + fmt.Sprint(len(big)) + "\r\n" + big + "\r\n+PONG\r\n"
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(r, got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("reply differs (len %d, want %d)", len(got), len(want))
+	}
+	e.runSteps([]step{{"STRLEN big", int64(len(big))}})
+}
+
+// TestClientsVanish: clients that send writes and disconnect at once,
+// while their replies wait for durability, are cleaned up: the writes
+// they sent whole are applied, and Close returns.
+func TestClientsVanish(t *testing.T) {
+	e := newEnv(t, nil)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			c, _ := e.rawConn()
+			fmt.Fprintf(c, "SET k%d v\r\nSET l%d v\r\n", i, i)
+			c.Close()
+		})
+	}
+	wg.Wait()
+	// The writes were sent before the close, so each is applied once it
+	// is read; wait for all to be.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.do("DBSIZE") != int64(80) {
+		if time.Now().After(deadline) {
+			t.Fatalf("DBSIZE = %v, want 80", e.do("DBSIZE"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	db := e.db
+	done := make(chan struct{})
+	go func() {
+		e.stop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs: a vanished connection was never cleaned up")
+	}
+	if n := db.stats.clients.Load(); n != 0 {
+		t.Fatalf("connected_clients = %d after Close", n)
+	}
+}
+
+// TestPartialRequestAcrossReads: a request that arrives in pieces, split
+// inside its length lines and its bulk strings, runs once complete.
+func TestPartialRequestAcrossReads(t *testing.T) {
+	e := newEnv(t, nil)
+	c, r := e.rawConn()
+	parts := []string{"*3\r\n$3\r\nS", "ET\r\n$1", "\r\nk\r\n$5\r\nhel", "lo\r\n"}
+	for _, p := range parts {
+		if _, err := c.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	line, err := r.ReadString('\n')
+	if err != nil || line != "+OK\r\n" {
+		t.Fatalf("reply %q, %v", line, err)
+	}
+	e.runSteps([]step{{"GET k", "hello"}})
+}
