@@ -3,8 +3,6 @@ package walkv
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/panjf2000/gnet/v2"
 	"github.com/tidwall/redcon"
 )
@@ -199,7 +197,7 @@ func (c *conn) settle() gnet.Action {
 	if db.Fsync() != FsyncAlways || id <= db.dur.durable.Load() {
 		return c.send()
 	}
-	c.direct = c.gc.OutboundBuffered() == 0
+	c.direct = canWriteDirect && c.gc.OutboundBuffered() == 0
 	c.mu.Lock()
 	c.busy = true
 	c.mu.Unlock()
@@ -242,10 +240,7 @@ func (c *conn) finish() {
 // blocking and keeps the rest in buf. REQUIRES: mu held, busy, !closed.
 func (c *conn) writeDirect() {
 	for len(c.buf) > 0 {
-		n, err := unix.Write(c.fd, c.buf)
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := writeFD(c.fd, c.buf)
 		if err != nil || n <= 0 {
 			return // EAGAIN, or an error the loop will see: it sends the rest
 		}

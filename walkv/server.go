@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
-	"golang.org/x/sys/unix"
 )
 
 // Server serves a DB over RESP2 (the Redis protocol).
@@ -108,7 +106,7 @@ func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
 		srv.syncq.close()
 		return nil, fmt.Errorf("walkv: listen %s: %w", addr, srv.runErr)
 	}
-	a, err := boundAddr(srv.eng)
+	a, err := boundAddr(srv.eng, addr)
 	if err != nil {
 		_ = srv.eng.Stop(context.Background())
 		<-srv.stopped
@@ -123,36 +121,6 @@ func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
 	srv.port.Store(int64(port)) // atomic: connections may already be served
 
 	return srv, nil
-}
-
-// boundAddr returns the address the engine's listener is bound to.
-func boundAddr(eng gnet.Engine) (*net.TCPAddr, error) {
-	fd, err := eng.Dup()
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return nil, err
-	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}, nil
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port, Zone: zoneName(sa.ZoneId)}, nil
-	}
-	return nil, fmt.Errorf("unexpected socket address %T", sa)
-}
-
-func zoneName(id uint32) string {
-	if id == 0 {
-		return ""
-	}
-	if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
-		return ifi.Name
-	}
-	return strconv.FormatUint(uint64(id), 10)
 }
 
 // Addr returns the listening address.
