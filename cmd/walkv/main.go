@@ -4,6 +4,7 @@
 // Usage:
 //
 //	walkv [--addr 127.0.0.1:6380] [--dir ./data] [--appendfsync always|everysec|no]
+//	      [--snapshot-log-bytes N] [--io-threads N] [cluster flags: see cluster.go]
 //
 // It prints the address it listens on, serves until SIGINT, SIGTERM or a
 // client's SHUTDOWN, then stops accepting, finishes the commands in
