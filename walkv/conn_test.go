@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidwall/redcon"
+	"github.com/waldb/wal/vfs"
 )
 
 // TestPipelineTrickle: a pipeline that arrives in pieces of every size,
@@ -133,4 +136,58 @@ func TestPartialRequestAcrossReads(t *testing.T) {
 		t.Fatalf("reply %q, %v", line, err)
 	}
 	e.runSteps([]step{{"GET k", "hello"}})
+}
+
+// FuzzRequests feeds arbitrary bytes to a connection's request path (the
+// limit scanner, the parser and every command) without the network: it
+// never panics, answers requests that ran (unless one closed the
+// connection: SHUTDOWN, QUIT), and a violation ends the connection.
+func FuzzRequests(f *testing.F) {
+	f.Add([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n"))
+	f.Add([]byte("MULTI\r\nINCR n\r\nHSET h f v\r\nEXEC\r\n"))
+	f.Add([]byte("SET k v EX 10 GET\r\nTTL k\r\nSCAN 0 MATCH * COUNT 5\r\n"))
+	f.Add([]byte("*1\r\n$99999999\r\n"))
+	f.Add([]byte("\"unbalanced\r\n"))
+	f.Add([]byte("WATCH k\r\nMULTI\r\nDEL k\r\nEXEC\r\nQUIT\r\nPING\r\n"))
+	db, err := Open(testDir, &Options{FS: vfs.NewMem(), AppendFsync: FsyncNo, SegmentSize: 1 << 20, SnapshotLogBytes: -1, MaxBulk: 1 << 10})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	srv := &Server{db: db, done: make(chan struct{})} // SHUTDOWN closes done
+	f.Add([]byte("SHUTDOWN NOSAVE\r\nPING\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := &conn{srv: srv, sc: reqScanner{maxBulk: int64(db.opts.MaxBulk)}}
+		n, verr := c.sc.feed(in)
+		c.violation = verr
+		rest := c.run(in[:n])
+		complete := n - len(rest)
+		if c.violation != nil && !c.closing && !c.s.broken {
+			c.reject()
+		}
+		if ran := countRequests(in[:complete]); ran > 0 && len(c.buf) == 0 && !c.s.broken && !c.closing {
+			t.Fatalf("%d requests ran, no reply", ran)
+		}
+		if (c.violation != nil) && !c.closing {
+			t.Fatal("a violation did not close the connection")
+		}
+		if c.s.watched != nil {
+			db.unwatch(&c.s)
+		}
+	})
+}
+
+// countRequests counts the requests with at least one argument in b.
+func countRequests(b []byte) int {
+	n := 0
+	for {
+		complete, args, _, rest, err := redcon.ReadNextCommand(b, nil)
+		if err != nil || !complete {
+			return n
+		}
+		if len(args) > 0 {
+			n++
+		}
+		b = rest
+	}
 }
