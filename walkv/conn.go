@@ -205,9 +205,9 @@ func (c *conn) settle() gnet.Action {
 	return gnet.None
 }
 
-// finish ends the work done for c off its loop (see busy). In the common case — replies
-// ready, nothing received meanwhile, gnet's output buffer empty — it
-// writes the replies to the socket itself and the connection is the
+// finish ends the work done for c off its loop (see busy). In the common
+// case (replies ready, nothing received meanwhile, gnet's output buffer
+// empty) it writes the replies to the socket itself and the connection is the
 // loop's again, at the cost of one write system call: no wake-up of the
 // loop. Otherwise it hands the connection back to the loop (Wake), or,
 // if gnet closed it meanwhile, cleans up.
@@ -280,6 +280,7 @@ func (c *conn) serveAsync() gnet.Action {
 	}
 	c.work = append(c.work[:0], c.in[:n]...)
 	c.in = c.in[:copy(c.in, c.in[n:])]
+	c.direct = false // replies go back through the loop
 	c.mu.Lock()
 	c.busy = true
 	c.mu.Unlock()
