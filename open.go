@@ -257,9 +257,29 @@ func (r *opener) loadSegments() error {
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
+	// Open every file first and hint the kernel to fetch each header and
+	// trailer (the only bytes Open reads of a sealed segment), so that on
+	// a cold cache those reads overlap on the device instead of costing
+	// one random read after another per segment.
+	files := make([]openedFile, len(found))
 	for i, n := range found {
-		s, err := r.openSegment(n.name, n.seq, n.first, i == len(found)-1)
+		of, err := r.openFile(n.name)
 		if err != nil {
+			closeFiles(files[:i])
+			return err
+		}
+		files[i] = of
+		if p, ok := of.f.(vfs.Prefetcher); ok && of.size >= segHeaderSize {
+			p.Prefetch(0, segHeaderSize)
+			if of.size >= segHeaderSize+segTrailerSize {
+				p.Prefetch(of.size-segTrailerSize, segTrailerSize)
+			}
+		}
+	}
+	for i, n := range found {
+		s, err := r.openSegment(files[i], n.name, n.seq, n.first, i == len(found)-1)
+		if err != nil {
+			closeFiles(files[i+1:])
 			return err
 		}
 		if s != nil {
@@ -269,11 +289,21 @@ func (r *opener) loadSegments() error {
 	return nil
 }
 
-// openSegment opens one segment and validates its header. A last segment
-// with no valid header and nothing but zeros is an unfinished creation and
-// is removed (nil, nil): the log writes a header durably before naming a
-// segment, so no acknowledged entry can live there.
-func (r *opener) openSegment(name string, seq, first uint64, isLast bool) (*segment, error) {
+// openedFile is a segment file opened by loadSegments, with its size.
+type openedFile struct {
+	f    vfs.File
+	size int64
+}
+
+func closeFiles(fs []openedFile) {
+	for _, of := range fs {
+		_ = of.f.Close()
+	}
+}
+
+// openFile opens segment file name (read-write unless the log is
+// read-only) and reads its size.
+func (r *opener) openFile(name string) (openedFile, error) {
 	l := r.l
 	open := l.fs.OpenReadWrite
 	if l.readOnly {
@@ -281,13 +311,23 @@ func (r *opener) openSegment(name string, seq, first uint64, isLast bool) (*segm
 	}
 	f, err := open(joinPath(l.dir, name))
 	if err != nil {
-		return nil, fmt.Errorf("wal: opening segment %s: %w", name, err)
+		return openedFile{}, fmt.Errorf("wal: opening segment %s: %w", name, err)
 	}
 	size, err := f.Size()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("wal: segment %s: %w", name, err)
+		return openedFile{}, fmt.Errorf("wal: segment %s: %w", name, err)
 	}
+	return openedFile{f, size}, nil
+}
+
+// openSegment validates the header of an opened segment file and takes
+// ownership of it. A last segment with no valid header and nothing but
+// zeros is an unfinished creation and is removed (nil, nil): the log
+// writes a header durably before naming a segment, so no acknowledged
+// entry can live there.
+func (r *opener) openSegment(of openedFile, name string, seq, first uint64, isLast bool) (*segment, error) {
+	l, f, size := r.l, of.f, of.size
 	hb := make([]byte, segHeaderSize)
 	if size >= segHeaderSize {
 		if _, err := f.ReadAt(hb, 0); err != nil {

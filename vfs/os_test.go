@@ -122,3 +122,33 @@ func TestOSPreallocateKeepsData(t *testing.T) {
 		t.Errorf("ReadAt = %q, %v", buf, err)
 	}
 }
+
+// TestOSPrefetch: on Linux OS files take the WILLNEED hint; it changes
+// nothing a read sees, and is harmless past the end and after Close.
+func TestOSPrefetch(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Prefetch is Linux-only")
+	}
+	name := filepath.Join(t.TempDir(), "f")
+	f, err := vfs.Default.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte("header......................trailer")
+	if _, err := f.WriteAt(want, 0); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := f.(vfs.Prefetcher)
+	if !ok {
+		t.Fatal("OS files do not implement Prefetcher")
+	}
+	p.Prefetch(0, 6)
+	p.Prefetch(int64(len(want))-7, 7)
+	p.Prefetch(1<<20, 4096) // past the end
+	got := make([]byte, len(want))
+	if _, err := f.ReadAt(got, 0); err != nil || string(got) != string(want) {
+		t.Fatalf("ReadAt after Prefetch = %q, %v", got, err)
+	}
+	f.Close()
+	p.Prefetch(0, 6) // closed: ignored
+}

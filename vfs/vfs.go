@@ -55,6 +55,15 @@ type File interface {
 	Size() (int64, error)
 }
 
+// Prefetcher is implemented by files that can start reading a byte range
+// into the page cache without waiting for it (posix_fadvise WILLNEED), so
+// that many small reads of different files overlap on the device instead
+// of queueing one after another. It is a hint: it changes no data and
+// reports no error.
+type Prefetcher interface {
+	Prefetch(off, n int64)
+}
+
 // Mmapper is implemented by files that can be mapped read-only into memory.
 // The returned slice must not be written; unmap releases it and must be
 // called exactly once. Files without it are read with ReadAt.
