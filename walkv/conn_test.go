@@ -191,3 +191,13 @@ func countRequests(b []byte) int {
 		b = rest
 	}
 }
+
+// TestListenAddressInUse: a second server on a port in use fails with a
+// clear error, and the first keeps serving.
+func TestListenAddressInUse(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := Listen(e.db, e.srv.Addr().String(), nil); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("second Listen on %s = %v, want address already in use", e.srv.Addr(), err)
+	}
+	e.runSteps([]step{{"PING", "PONG"}})
+}

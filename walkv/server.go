@@ -28,9 +28,10 @@ import (
 //
 // An event loop never waits for the disk: a connection whose replies
 // depend on a transaction that is not durable yet (appendfsync always)
-// hands them to a goroutine that waits for the group commit and wakes the
-// loop to send them (see conn.settle); meanwhile the loop serves every
-// other connection, which is what lets concurrent clients share fsyncs.
+// queues in the syncQueue, whose goroutine fsyncs once for everything
+// queued and writes the replies out (see conn.settle, conn.finish);
+// meanwhile the loop serves every other connection, which is what lets
+// concurrent clients share fsyncs.
 // Commands that wait by nature (DEBUG SLEEP, SAVE, SHUTDOWN) do block
 // their loop, as they block redis-server. In cluster mode, where every
 // write waits for a raft round, each pipeline runs on a goroutine of its
