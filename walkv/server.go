@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
@@ -98,6 +99,9 @@ func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
 			gnet.WithNumEventLoop(loops),
 			gnet.WithReuseAddr(true), // restart on the port at once, as net.Listen allows
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			// Find dead peers as redis-server does (tcp-keepalive 300);
+			// Go's net package had turned keep-alive on for us before.
+			gnet.WithTCPKeepAlive(300*time.Second),
 			gnet.WithLogger(gnetLogger{db.opts.Logger}),
 		)
 	}()
