@@ -49,17 +49,10 @@ type conn struct {
 	work     []byte // cluster mode: the complete requests the goroutine runs
 }
 
-// handler is the gnet event handler of a Server.
+// handler is the gnet event handler of a Server's event loops.
 type handler struct {
 	gnet.BuiltinEventEngine
-	srv    *Server
-	booted chan struct{}
-}
-
-func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
-	h.srv.eng = eng
-	close(h.booted)
-	return gnet.None
+	srv *Server
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {

@@ -1,7 +1,6 @@
 package walkv
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,31 +26,35 @@ import (
 // redcon.ReadNextCommand, replies built with redcon's Append functions;
 // commands write them through the redcon.Conn interface (see conn).
 //
+// Connections are accepted by a goroutine on a net.Listener and handed to
+// the loops (each a gnet.Client, which takes over the socket): unlike
+// gnet's own acceptor, which stops the whole engine on an accept error,
+// this keeps serving the connected clients when accepting fails (too many
+// open files, say), and retries with a back-off, as net/http does.
+//
 // An event loop never waits for the disk: a connection whose replies
 // depend on a transaction that is not durable yet (appendfsync always)
 // queues in the syncQueue, whose goroutine fsyncs once for everything
 // queued and writes the replies out (see conn.settle, conn.finish);
 // meanwhile the loop serves every other connection, which is what lets
-// concurrent clients share fsyncs.
-// Commands that wait by nature (DEBUG SLEEP, SAVE, SHUTDOWN) do block
-// their loop, as they block redis-server. In cluster mode, where every
-// write waits for a raft round, each pipeline runs on a goroutine of its
-// own.
+// concurrent clients share fsyncs. Commands that wait by nature (DEBUG
+// SLEEP, SAVE, SHUTDOWN) do block their loop, as they block
+// redis-server. In cluster mode, where every write waits for a raft
+// round, each pipeline runs on a goroutine of its own.
 //
-// Shutdown: Close stops the event loops, which closes every connection,
-// and waits for the goroutines still working for one, so no command runs
-// after it returns; the caller then closes the DB. A client's SHUTDOWN
-// command closes Done.
+// Shutdown: Close stops accepting, stops the event loops, which closes
+// every connection, and waits for the goroutines still working for one,
+// so no command runs after it returns; the caller then closes the DB. A
+// client's SHUTDOWN command closes Done.
 type Server struct {
 	db    *DB
 	cfg   ServerOptions
-	eng   gnet.Engine
-	addr  net.Addr
+	ln    net.Listener
+	loops []*gnet.Client
 	syncq *syncQueue
 	port  atomic.Int64 // reported by INFO
 
-	stopped  chan struct{} // closed when gnet.Run returned
-	runErr   error         // what gnet.Run returned; read after stopped
+	accepted chan struct{} // closed when the accept loop returned
 	done     chan struct{} // closed by SHUTDOWN
 	doneOnce sync.Once
 
@@ -82,54 +85,96 @@ func DefaultEventLoops() int { return max(1, runtime.NumCPU()/2) }
 // Listen binds addr (host:port; port 0 picks a free one, see Addr) and
 // starts serving db in the background.
 func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
-	srv := &Server{db: db, stopped: make(chan struct{}), done: make(chan struct{})}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("walkv: listen: %w", err)
+	}
+	srv, err := Serve(db, ln, opts)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// Serve starts serving db on ln in the background and takes ownership of
+// ln.
+func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
+	srv := &Server{db: db, ln: ln, accepted: make(chan struct{}), done: make(chan struct{})}
 	if opts != nil {
 		srv.cfg = *opts
 	}
 	srv.cond.L = &srv.mu
-	srv.syncq = newSyncQueue(db)
-	loops := srv.cfg.EventLoops
-	if loops <= 0 {
-		loops = DefaultEventLoops()
+	n := srv.cfg.EventLoops
+	if n <= 0 {
+		n = DefaultEventLoops()
 	}
-	h := &handler{srv: srv, booted: make(chan struct{})}
-	go func() {
-		defer close(srv.stopped)
-		srv.runErr = gnet.Run(h, "tcp://"+addr,
-			gnet.WithNumEventLoop(loops),
-			gnet.WithReuseAddr(true), // restart on the port at once, as net.Listen allows
+	h := &handler{srv: srv}
+	for range n {
+		cli, err := gnet.NewClient(h,
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			// Find dead peers as redis-server does (tcp-keepalive 300);
-			// Go's net package had turned keep-alive on for us before.
+			// Find dead peers as redis-server does (tcp-keepalive 300).
 			gnet.WithTCPKeepAlive(300*time.Second),
 			gnet.WithLogger(gnetLogger{db.opts.Logger}),
 		)
-	}()
-	select {
-	case <-h.booted:
-	case <-srv.stopped:
-		srv.syncq.close()
-		return nil, fmt.Errorf("walkv: listen %s: %w", addr, srv.runErr)
+		if err == nil {
+			err = cli.Start()
+		}
+		if err != nil {
+			srv.stopLoops()
+			return nil, fmt.Errorf("walkv: starting event loops: %w", err)
+		}
+		srv.loops = append(srv.loops, cli)
 	}
-	a, err := boundAddr(srv.eng, addr)
-	if err != nil {
-		_ = srv.eng.Stop(context.Background())
-		<-srv.stopped
-		srv.syncq.close()
-		return nil, fmt.Errorf("walkv: listen %s: %w", addr, err)
-	}
-	srv.addr = a
 	port := srv.cfg.Port
-	if port == 0 {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && port == 0 {
 		port = a.Port
 	}
-	srv.port.Store(int64(port)) // atomic: connections may already be served
-
+	srv.port.Store(int64(port))
+	srv.syncq = newSyncQueue(db)
+	go srv.acceptLoop()
 	return srv, nil
 }
 
+// acceptLoop accepts connections and hands them to the event loops in
+// turn until the listener is closed. Accept errors (EMFILE, ENFILE,
+// ENOBUFS...) are logged and retried after a back-off of 5 ms doubling to
+// 1 s; the pending connection waits in the listen backlog meanwhile.
+func (srv *Server) acceptLoop() {
+	defer close(srv.accepted)
+	var delay time.Duration
+	for next := 0; ; next++ {
+		nc, err := srv.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			srv.db.opts.Logger.Warn("walkv: accepting a connection failed; retrying", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		// Enroll duplicates the socket for the loop and closes nc; it
+		// fails like Accept when out of descriptors.
+		if _, err := srv.loops[next%len(srv.loops)].Enroll(nc); err != nil {
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			srv.db.opts.Logger.Warn("walkv: handing a connection to an event loop failed; connection closed", "err", err, "pause", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+	}
+}
+
+// stopLoops stops the event loops, which closes their connections.
+func (srv *Server) stopLoops() {
+	for _, cli := range srv.loops {
+		_ = cli.Stop()
+	}
+}
+
 // Addr returns the listening address.
-func (srv *Server) Addr() net.Addr { return srv.addr }
+func (srv *Server) Addr() net.Addr { return srv.ln.Addr() }
 
 // Done is closed when a client sends SHUTDOWN.
 func (srv *Server) Done() <-chan struct{} { return srv.done }
@@ -169,18 +214,19 @@ func (srv *Server) Close() error {
 	}
 	srv.closing = true
 	srv.mu.Unlock()
-	err := srv.eng.Stop(context.Background()) // closes every connection
-	<-srv.stopped
-	if errors.Is(srv.runErr, net.ErrClosed) {
-		srv.runErr = nil
+	err := srv.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
 	}
+	<-srv.accepted
+	srv.stopLoops() // closes every connection
 	srv.mu.Lock()
 	for srv.conns > 0 { // queued connections are cleaned up once released
 		srv.cond.Wait()
 	}
 	srv.mu.Unlock()
 	srv.syncq.close()
-	return errors.Join(err, srv.runErr)
+	return err
 }
 
 // requestShutdown closes Done once.
