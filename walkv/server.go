@@ -55,6 +55,7 @@ type Server struct {
 	port  atomic.Int64 // reported by INFO
 
 	accepted chan struct{} // closed when the accept loop returned
+	stopping chan struct{} // closed by Close
 	done     chan struct{} // closed by SHUTDOWN
 	doneOnce sync.Once
 
@@ -100,7 +101,7 @@ func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
 // Serve starts serving db on ln in the background and takes ownership of
 // ln.
 func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
-	srv := &Server{db: db, ln: ln, accepted: make(chan struct{}), done: make(chan struct{})}
+	srv := &Server{db: db, ln: ln, accepted: make(chan struct{}), stopping: make(chan struct{}), done: make(chan struct{})}
 	if opts != nil {
 		srv.cfg = *opts
 	}
@@ -118,13 +119,13 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 			gnet.WithLogger(gnetLogger{db.opts.Logger}),
 		)
 		if err == nil {
+			srv.loops = append(srv.loops, cli)
 			err = cli.Start()
 		}
 		if err != nil {
 			srv.stopLoops()
 			return nil, fmt.Errorf("walkv: starting event loops: %w", err)
 		}
-		srv.loops = append(srv.loops, cli)
 	}
 	port := srv.cfg.Port
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && port == 0 {
@@ -151,7 +152,7 @@ func (srv *Server) acceptLoop() {
 			}
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			srv.db.opts.Logger.Warn("walkv: accepting a connection failed; retrying", "err", err, "retry_in", delay)
-			time.Sleep(delay)
+			srv.pause(delay)
 			continue
 		}
 		// Enroll duplicates the socket for the loop and closes nc; it
@@ -159,10 +160,20 @@ func (srv *Server) acceptLoop() {
 		if _, err := srv.loops[next%len(srv.loops)].Enroll(nc); err != nil {
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			srv.db.opts.Logger.Warn("walkv: handing a connection to an event loop failed; connection closed", "err", err, "pause", delay)
-			time.Sleep(delay)
+			srv.pause(delay)
 			continue
 		}
 		delay = 0
+	}
+}
+
+// pause sleeps for d, or until Close.
+func (srv *Server) pause(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-srv.stopping:
 	}
 }
 
@@ -214,6 +225,7 @@ func (srv *Server) Close() error {
 	}
 	srv.closing = true
 	srv.mu.Unlock()
+	close(srv.stopping)
 	err := srv.ln.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
