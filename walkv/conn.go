@@ -24,7 +24,7 @@ const keepBuffer = 64 << 10
 // and owns all fields while the connection is not busy. While busy, a
 // goroutine owns buf, the session and (in cluster mode) work, and the
 // loop touches only in, sc and violation; mu guards the hand-back (busy,
-// finished, closed), see settle.
+// finished, received, closed), see settle and finish.
 type conn struct {
 	replyConn
 	srv  *Server
@@ -41,12 +41,13 @@ type conn struct {
 	fd     int  // the socket, for writes while busy (see finish)
 	direct bool // settle: gnet's output buffer was empty, so finish may write to fd
 
+	work []byte // cluster mode: the complete requests the goroutine runs
+
 	mu       sync.Mutex
-	busy     bool   // a goroutine owns buf and the session
-	finished bool   // that goroutine is done; the loop takes them back
-	received bool   // bytes arrived while busy: the loop must run them
-	closed   bool   // gnet closed the connection (fd may be reused after OnClose)
-	work     []byte // cluster mode: the complete requests the goroutine runs
+	busy     bool // a goroutine owns buf and the session
+	finished bool // that goroutine is done; the loop takes them back
+	received bool // bytes arrived while busy: the loop must run them
+	closed   bool // gnet closed the connection (fd may be reused after OnClose)
 }
 
 // handler is the gnet event handler of a Server's event loops.
@@ -278,14 +279,8 @@ func (c *conn) serveAsync() gnet.Action {
 	c.busy = true
 	c.mu.Unlock()
 	go func() {
-		db := c.srv.db
 		c.run(c.work)
-		if !c.s.broken && db.Fsync() == FsyncAlways {
-			if err := db.dur.wait(c.s.pending); err != nil {
-				db.fail(err)
-				c.s.broken = true
-			}
-		}
+		c.srv.waitDurable(&c.s)
 		c.finish()
 	}()
 	return gnet.None

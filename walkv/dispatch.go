@@ -5,9 +5,11 @@ import (
 )
 
 // waitDurable blocks until everything the session's replies depend on
-// is durable, under appendfsync always (for SHUTDOWN, which must answer
-// only then and may block its event loop). If it cannot be, the session
-// is broken: its replies are dropped with the connection.
+// is durable, under appendfsync always: for SHUTDOWN, which must answer
+// only then and may block its event loop, and for cluster-mode pipelines,
+// which run on a goroutine of their own (the event loops' connections use
+// the syncQueue instead). If it cannot be, the session is broken: its
+// replies are dropped with the connection.
 func (srv *Server) waitDurable(s *session) {
 	db := srv.db
 	if s.broken || db.Fsync() != FsyncAlways {

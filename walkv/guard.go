@@ -31,8 +31,9 @@ const (
 
 // reqScanner follows a RESP request stream just far enough to enforce the
 // limits before a request is buffered whole (a parser would grow its
-// buffer to whatever length a client announces): it reads the '*' and '$' length lines and skips bulk bodies
-// without looking at them. It never buffers. Input redcon would reject
+// buffer to whatever length a client announces): it reads the '*' and '$'
+// length lines and skips bulk bodies without looking at them. It never
+// buffers. Input redcon would reject
 // anyway (a missing '$', a malformed number) turns it off.
 type reqScanner struct {
 	maxBulk int64

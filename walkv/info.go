@@ -44,7 +44,7 @@ func (srv *Server) infoSection(sec string) []infoField {
 		return []infoField{
 			{"redis_version", redisVersion}, {"walkv_engine", "waldb"}, {"redis_mode", "standalone"},
 			{"os", runtime.GOOS}, {"arch_bits", 64}, {"go_version", runtime.Version()},
-			{"process_id", os.Getpid()}, {"tcp_port", srv.port.Load()},
+			{"process_id", os.Getpid()}, {"tcp_port", srv.cfg.Port},
 			{"uptime_in_seconds", int64(time.Since(db.start).Seconds())},
 			{"uptime_in_days", int64(time.Since(db.start).Hours() / 24)},
 		}

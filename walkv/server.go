@@ -7,7 +7,6 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -52,18 +51,16 @@ type Server struct {
 	ln    net.Listener
 	loops []*gnet.Client
 	syncq *syncQueue
-	port  atomic.Int64 // reported by INFO
 
 	accepted chan struct{} // closed when the accept loop returned
-	stopping chan struct{} // closed by Close
+	stopping chan struct{} // closed by Close: refuse new connections
 	done     chan struct{} // closed by SHUTDOWN
 	doneOnce sync.Once
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	conns   int  // connections not yet cleaned up (see conn.cleanup)
-	closing bool // Close was called: refuse new connections
-	nextID  int64
+	mu     sync.Mutex
+	cond   sync.Cond
+	conns  int // connections not yet cleaned up (see conn.cleanup)
+	nextID int64
 }
 
 // ServerOptions configures a Server; nil means defaults.
@@ -106,6 +103,9 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 		srv.cfg = *opts
 	}
 	srv.cond.L = &srv.mu
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && srv.cfg.Port == 0 {
+		srv.cfg.Port = a.Port // set before any loop or connection starts
+	}
 	n := srv.cfg.EventLoops
 	if n <= 0 {
 		n = DefaultEventLoops()
@@ -127,11 +127,6 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 			return nil, fmt.Errorf("walkv: starting event loops: %w", err)
 		}
 	}
-	port := srv.cfg.Port
-	if a, ok := ln.Addr().(*net.TCPAddr); ok && port == 0 {
-		port = a.Port
-	}
-	srv.port.Store(int64(port))
 	srv.syncq = newSyncQueue(db)
 	go srv.acceptLoop()
 	return srv, nil
@@ -194,7 +189,7 @@ func (srv *Server) Done() <-chan struct{} { return srv.done }
 func (srv *Server) register() (id int64, ok bool) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if srv.closing {
+	if srv.stopped() {
 		return 0, false
 	}
 	srv.conns++
@@ -219,13 +214,12 @@ func (srv *Server) unregister() {
 // nothing runs for any connection.
 func (srv *Server) Close() error {
 	srv.mu.Lock()
-	if srv.closing {
+	if srv.stopped() {
 		srv.mu.Unlock()
 		return ErrClosed
 	}
-	srv.closing = true
-	srv.mu.Unlock()
 	close(srv.stopping)
+	srv.mu.Unlock()
 	err := srv.ln.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
@@ -239,6 +233,17 @@ func (srv *Server) Close() error {
 	srv.mu.Unlock()
 	srv.syncq.close()
 	return err
+}
+
+// stopped reports whether Close was called. REQUIRES: mu held (Close
+// closes stopping under it).
+func (srv *Server) stopped() bool {
+	select {
+	case <-srv.stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // requestShutdown closes Done once.
