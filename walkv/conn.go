@@ -21,10 +21,11 @@ const keepBuffer = 64 << 10
 // redcon.Conn they write replies to (embedded replyConn: buf holds them).
 //
 // Ownership: the event loop of gc runs every handler of the connection,
-// and owns all fields while the connection is not busy. While busy, a
-// goroutine owns buf, the session and (in cluster mode) work, and the
-// loop touches only in, sc and violation; mu guards the hand-back (busy,
-// finished, received, closed), see settle and finish.
+// and owns all fields while the connection is not busy (a syncing
+// connection is the loop's too). While busy (cluster mode), a goroutine
+// owns buf, the session and work, and the loop touches only in, sc and
+// violation; mu guards the hand-back (busy, finished, received, closed),
+// see serveAsync and finish.
 type conn struct {
 	replyConn
 	srv  *Server
@@ -38,8 +39,8 @@ type conn struct {
 	violation error // the stream broke a limit after in: reply it, then close
 	closing   bool  // QUIT or SHUTDOWN ran, or the request stream is bad: close once buf is sent
 
-	fd     int  // the socket, for writes while busy (see finish)
-	direct bool // settle: gnet's output buffer was empty, so finish may write to fd
+	loop    *loopSync // the event loop's group-commit queue
+	syncing bool      // queued in loop: its replies wait for an fsync
 
 	work []byte // cluster mode: the complete requests the goroutine runs
 
@@ -53,7 +54,8 @@ type conn struct {
 // handler is the gnet event handler of a Server's event loops.
 type handler struct {
 	gnet.BuiltinEventEngine
-	srv *Server
+	srv  *Server
+	loop *loopSync
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
@@ -61,7 +63,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !ok {
 		return nil, gnet.Close
 	}
-	c := &conn{srv: h.srv, gc: gc, fd: gc.Fd(), sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
+	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
 	c.s.id = id
 	if a := gc.RemoteAddr(); a != nil {
 		c.addr = a.String()
@@ -79,7 +81,7 @@ func (h *handler) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c.closed = true
 	working := c.busy && !c.finished
 	c.mu.Unlock()
-	if !working {
+	if !working { // a syncing connection is skipped by its loop's flush
 		c.cleanup()
 	}
 	return gnet.None
@@ -106,6 +108,9 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	if len(c.in) > maxQueryBuffer {
 		return gnet.Close
+	}
+	if c.syncing {
+		return gnet.None // the bytes wait in c.in; the loop's flush runs them
 	}
 	c.mu.Lock()
 	if c.busy && !c.finished {
@@ -179,9 +184,9 @@ func (c *conn) reject() {
 
 // settle sends the replies in buf once they may be sent. Under
 // appendfsync always they may not before every transaction they depend on
-// (session.pending) is durable: if it is not yet, the connection goes
-// busy into the server's syncQueue, whose next fsync covers it, while the
-// loop goes on serving other connections; finish then sends the replies.
+// (session.pending) is durable: if it is not yet, the connection waits
+// in its loop's group-commit queue (loopSync), which the loop flushes
+// once it has served the other connections that are ready.
 func (c *conn) settle() gnet.Action {
 	db := c.srv.db
 	if c.s.broken {
@@ -191,58 +196,36 @@ func (c *conn) settle() gnet.Action {
 	if db.Fsync() != FsyncAlways || id <= db.dur.durable.Load() {
 		return c.send()
 	}
-	c.direct = canWriteDirect && c.gc.OutboundBuffered() == 0
-	c.mu.Lock()
-	c.busy = true
-	c.mu.Unlock()
-	c.srv.syncq.add(c, id)
+	c.syncing = true
+	c.loop.add(c, id)
 	return gnet.None
 }
 
-// finish ends the work done for c off its loop (see busy). In the common
-// case (replies ready, nothing received meanwhile, gnet's output buffer
-// empty) it writes the replies to the socket itself and the connection is the
-// loop's again, at the cost of one write system call: no wake-up of the
-// loop. Otherwise it hands the connection back to the loop (Wake), or,
-// if gnet closed it meanwhile, cleans up.
-//
-// Writing from here is safe: while busy the loop writes nothing on c, and
-// the socket cannot be closed (and its descriptor reused) while mu is
-// held, because gnet closes it only after OnClose, which takes mu.
+// resume sends c's replies, now durable, and runs the requests that
+// arrived while they waited. REQUIRES: on the loop, not syncing.
+func (c *conn) resume() gnet.Action {
+	if c.s.broken {
+		return gnet.Close // a reply must not be sent (see session.broken)
+	}
+	if act := c.send(); act != gnet.None {
+		return act
+	}
+	return c.serve()
+}
+
+// finish ends the work a goroutine did for c (cluster mode, see
+// serveAsync): it hands the connection back to its loop (Wake), or, if
+// gnet closed it meanwhile, cleans up.
 func (c *conn) finish() {
 	c.mu.Lock()
-	if c.closed {
-		c.finished = true
-		c.mu.Unlock()
+	c.finished = true
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
 		c.cleanup()
 		return
 	}
-	if c.direct && !c.s.broken && !c.closing {
-		c.writeDirect()
-		if len(c.buf) == 0 && !c.received {
-			c.busy = false
-			c.mu.Unlock()
-			return
-		}
-	}
-	c.finished = true
-	c.mu.Unlock()
 	_ = c.gc.Wake(nil) // fails only if it closed since; OnClose then cleans up
-}
-
-// writeDirect writes as much of buf to the socket as it takes without
-// blocking and keeps the rest in buf. REQUIRES: mu held, busy, !closed.
-func (c *conn) writeDirect() {
-	for len(c.buf) > 0 {
-		n, err := writeFD(c.fd, c.buf)
-		if err != nil || n <= 0 {
-			return // EAGAIN, or an error the loop will see: it sends the rest
-		}
-		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
-	}
-	if cap(c.buf) > keepBuffer {
-		c.buf = nil
-	}
 }
 
 // send writes buf to the client, and closes the connection after it if
@@ -274,7 +257,6 @@ func (c *conn) serveAsync() gnet.Action {
 	}
 	c.work = append(c.work[:0], c.in[:n]...)
 	c.in = c.in[:copy(c.in, c.in[n:])]
-	c.direct = false // replies go back through the loop
 	c.mu.Lock()
 	c.busy = true
 	c.mu.Unlock()

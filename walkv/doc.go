@@ -24,15 +24,15 @@
 // fsync. Durability is walkv's decision:
 //
 //   - always: before the replies of a pipeline are sent, the connection
-//     waits, without DB.mu and without holding up its event loop, until
-//     every transaction those replies depend on is durable — its own
-//     writes, and the writes of others that its reads observed (so no
-//     client ever sees data a power loss could take back). Waiting
-//     connections share fsyncs (group commit): they queue in the server's
-//     syncQueue, whose goroutine syncs everything logged so far in one
-//     fsync and releases the whole queue, then starts over with what
-//     queued meanwhile (see syncQueue; durability runs the rounds, and
-//     gathers waiters that are goroutines, as in cluster mode).
+//     waits, without DB.mu, until every transaction those replies depend
+//     on is durable — its own writes, and the writes of others that its
+//     reads observed (so no client ever sees data a power loss could take
+//     back). Waiting connections share fsyncs (group commit): each event
+//     loop queues them (loopSync) and, once it has served every client
+//     that was ready, syncs everything logged so far in one fsync and
+//     releases the whole queue, as redis-server does before it sleeps
+//     (durability runs the rounds, shared by the loops, and gathers
+//     waiters that are goroutines, as in cluster mode).
 //   - everysec: a background loop syncs once a second. A power loss loses
 //     at most about the last second; a process crash at most what the
 //     log still buffered (it hands its buffer to the OS every 10 ms).
