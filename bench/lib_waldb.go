@@ -9,8 +9,15 @@ import (
 // waldbLib is the log under test. It is driven without a harness mutex:
 // Append and AppendBatch are safe for concurrent use and share fsyncs.
 func waldbLib() *Lib {
-	return &Lib{Name: "waldb", DiskReads: true, Open: openWaldb, Raft: openRaftlog, RaftName: "waldb/raftlog"}
+	l := &Lib{Name: "waldb", DiskReads: true, Open: openWaldb, Raft: openRaftlog, RaftName: "waldb/raftlog"}
+	if waldbNoCopy {
+		l.Note = "Options.NoCopy (-waldb-nocopy): reads return slices of the memory map, as etcd's in-memory reads return its own memory"
+	}
+	return l
 }
+
+// waldbNoCopy opens waldb with Options.NoCopy (flag -waldb-nocopy).
+var waldbNoCopy bool
 
 type waldbLog struct {
 	l     *wal.Log
@@ -18,7 +25,7 @@ type waldbLog struct {
 }
 
 func openWaldb(cfg Config) (Log, error) {
-	o := &wal.Options{}
+	o := &wal.Options{NoCopy: waldbNoCopy}
 	switch cfg.Mode {
 	case Synced:
 		o.SyncPolicy = wal.SyncAlways

@@ -37,6 +37,7 @@ type Params struct {
 	Cases      []string      `json:"cases,omitempty"`
 	DataDir    string        `json:"data_dir"`
 	ZeroFill   bool          `json:"raw_zerofill"`
+	NoCopy     bool          `json:"waldb_nocopy,omitempty"`
 }
 
 func main() {
@@ -65,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		cases      = fs.String("cases", "", "only these cases (comma-separated: W2 selects W2-4, W2-16, W2-64)")
 		cpuprofile = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 		zeroFill   = fs.Bool("raw-zerofill", false, "raw baselines reserve space by writing zeros instead of fallocate")
+		noCopy     = fs.Bool("waldb-nocopy", false, "open waldb with Options.NoCopy: reads alias the memory map instead of copying")
 		from       = fs.String("report", "", "run nothing: re-render -out from this results.json")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -82,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	p := Params{Quick: *quick, Reps: *reps, Dur: *dur, Warmup: *warmup, W6Entries: *w6, W7Entries: *w7,
-		DataDir: *dataDir, ZeroFill: *zeroFill, Libs: splitList(*libs), Cases: splitList(*cases),
+		DataDir: *dataDir, ZeroFill: *zeroFill, NoCopy: *noCopy, Libs: splitList(*libs), Cases: splitList(*cases),
 		W7ScaleFor: splitList(*w7ScaleFor)}
 	p.defaults()
 	scale, err := parseScale(*w7Scale, *quick)
@@ -91,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	p.W7Scale = scale
 	rawZeroFill = p.ZeroFill
+	waldbNoCopy = p.NoCopy
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
