@@ -21,7 +21,7 @@ func (l *Log) Close() error {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for l.flushing {
+	for l.flushing || l.syncing {
 		l.cond.Wait()
 	}
 	err := l.err

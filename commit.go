@@ -11,10 +11,13 @@ import (
 const maxSpareBuffer = 16 << 20
 
 // flush hands buf to the OS at its tail offset and, with sync, fdatasyncs
-// the tail; the caller becomes the flush leader for the duration. mu is
-// released during the syscalls so other writers keep filling the other
-// buffer. A failure is sticky (see fail).
-// REQUIRES: mu held; !flushing; tail != nil.
+// the tail. The caller holds the flush role (flushing) while it writes,
+// and only the sync role (syncing) while it fdatasyncs: other flushes may
+// then hand later bytes to the OS, so writers under SyncInterval never
+// wait for a background fsync unless their buffer grows past four
+// times BufferSize during a write. mu is released during the syscalls. A
+// failure is sticky (see fail).
+// REQUIRES: mu held; !flushing; !syncing if sync; tail != nil.
 func (l *Log) flush(sync bool) {
 	l.flushing = true
 	buf := l.buf
@@ -23,17 +26,12 @@ func (l *Log) flush(sync bool) {
 	off := l.written - l.tailBase
 	end := l.written + int64(len(buf))
 	lastIdx := l.last
-	f := l.tail.f
+	t := l.tail
 	l.mu.Unlock()
 
 	var err error
 	if len(buf) > 0 {
-		_, err = f.WriteAt(buf, off)
-	}
-	if err == nil && sync {
-		// fdatasync: the data and the file size; segment files are
-		// preallocated, so usually no metadata needs writing.
-		err = f.Sync()
+		_, err = t.f.WriteAt(buf, off)
 	}
 
 	l.mu.Lock()
@@ -41,20 +39,49 @@ func (l *Log) flush(sync bool) {
 	if cap(buf) <= maxSpareBuffer {
 		l.spare = buf[:0]
 	}
-	switch {
-	case err != nil:
-		l.fail(fmt.Errorf("segment %s offset %d: %w", l.tail.name, off, err))
-	case sync:
-		l.written, l.synced = end, end
-		if lastIdx > l.synIdx {
-			// Record that [0, end) of this segment is durable, so that
-			// recovery can tell damage there from a torn tail.
-			l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(end-l.tailBase))
-			l.lsn += record.HeaderSize + 1
+	l.roomCond.Broadcast()
+	if err != nil {
+		l.fail(fmt.Errorf("segment %s offset %d: %w", t.name, off, err))
+		l.checkInvariants()
+		l.cond.Broadcast()
+		return
+	}
+	l.written = end
+	if !sync {
+		l.checkInvariants()
+		l.cond.Broadcast()
+		return
+	}
+	l.syncing = true // waiters for durability sleep on
+	l.mu.Unlock()
+
+	// fdatasync: the data and the file size; segment files are
+	// preallocated, so usually no metadata needs writing. It covers
+	// [0, end) and perhaps more, written by flushes meanwhile.
+	err = t.f.Sync()
+
+	l.mu.Lock()
+	l.syncing = false
+	if l.err != nil { // a write failed meanwhile: the log is rolled back
+		l.cond.Broadcast()
+		return
+	}
+	if err != nil {
+		for l.flushing { // fail rewinds the buffers: no write may be in flight
+			l.cond.Wait()
 		}
+		l.fail(fmt.Errorf("segment %s: fdatasync: %w", t.name, err))
+		l.checkInvariants()
+		l.cond.Broadcast()
+		return
+	}
+	l.synced = max(l.synced, end)
+	if lastIdx > l.synIdx {
+		// Record that [0, end) of this segment is durable, so that
+		// recovery can tell damage there from a torn tail.
+		l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(end-l.tailBase))
+		l.lsn += record.HeaderSize + 1
 		l.synIdx = lastIdx
-	default:
-		l.written = end
 	}
 	l.checkInvariants()
 	l.cond.Broadcast()
@@ -89,7 +116,7 @@ func (l *Log) waitDurable(end int64) error {
 		if l.err != nil {
 			return l.err
 		}
-		if l.flushing {
+		if l.flushing || l.syncing {
 			l.cond.Wait()
 			continue
 		}
@@ -108,7 +135,7 @@ func (l *Log) syncAll() error {
 		if err := l.waitDurable(l.lsn); err != nil {
 			return err
 		}
-		for l.flushing {
+		for l.flushing || l.syncing {
 			l.cond.Wait()
 		}
 		if l.synced >= l.lsn {
@@ -145,7 +172,7 @@ func (l *Log) commit(force bool) error {
 		return nil
 	}
 	for l.flushing && len(l.buf) >= 4*l.opts.BufferSize {
-		l.cond.Wait()
+		l.roomCond.Wait()
 	}
 	if !l.flushing && l.err == nil {
 		l.flush(false)

@@ -1,11 +1,15 @@
 package wal
 
 import (
+	"errors"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/waldb/wal/vfs"
+	"github.com/waldb/wal/vfs/errorfs"
 )
 
 // fakeClock hands out tickers that fire only when the test says.
@@ -29,9 +33,16 @@ func (c *fakeClock) newTicker(d time.Duration) (<-chan time.Time, func()) {
 // background loop has taken it and finished the work it triggers.
 func (c *fakeClock) fire(t *testing.T, l *Log, d time.Duration) {
 	t.Helper()
-	c.mu.Lock()
-	ch := c.tickers[d]
-	c.mu.Unlock()
+	var ch chan time.Time
+	for { // the background goroutine makes its tickers when it starts
+		c.mu.Lock()
+		ch = c.tickers[d]
+		c.mu.Unlock()
+		if ch != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	ch <- time.Now()
 	// The loop handles one tick at a time: a second tick is accepted only
 	// after the first one's work is done.
@@ -170,4 +181,91 @@ func processCrashLast(t *testing.T, fs *vfs.MemFS) uint64 {
 	defer l.Close()
 	_, last := bounds(t, l)
 	return last
+}
+
+// TestIntervalSyncLetsWritersFlush: while a SyncInterval fdatasync runs,
+// writers keep going and their bytes keep reaching the OS (a flush may
+// write while another fsyncs), instead of stalling once four buffers'
+// worth is waiting; what the fsync covers becomes durable. If that fsync
+// fails, the log fails: entries it did not cover are no longer readable.
+func TestIntervalSyncLetsWritersFlush(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ok", true: "fsync-fails"}[fail], func(t *testing.T) {
+			mem := vfs.NewMem()
+			var gated atomic.Bool
+			var writesDuring atomic.Int64
+			started, release := make(chan struct{}, 1), make(chan struct{})
+			inj := errorfs.InjectorFunc(func(op errorfs.Op, _ string) error {
+				if !gated.Load() {
+					return nil
+				}
+				switch op {
+				case errorfs.OpWrite:
+					writesDuring.Add(1)
+				case errorfs.OpSync:
+					started <- struct{}{}
+					<-release
+					if fail {
+						return syscall.EIO
+					}
+				}
+				return nil
+			})
+			clk := &fakeClock{}
+			const buf, syncD = 4096, time.Second
+			o := &Options{FS: errorfs.Wrap(mem, inj), SyncPolicy: SyncInterval, BufferSize: buf,
+				SyncInterval: syncD, FlushInterval: time.Hour, SegmentSize: 1 << 20, newTicker: clk.newTicker}
+			l := mustOpen(t, memDir, o)
+			defer l.Close()
+			fill(t, l, 100, 0)
+			gated.Store(true)
+			ticked := make(chan struct{})
+			go func() {
+				clk.fire(t, l, syncD)
+				close(ticked)
+			}()
+			<-started // the tick's fsync of entries 1..100 is blocked
+			wrote := make(chan error, 1)
+			go func() {
+				var err error
+				for i := uint64(101); i <= 1000 && err == nil; i++ { // about 10x BufferSize
+					err = l.Write(i, payload(i, 0))
+				}
+				wrote <- err
+			}()
+			select {
+			case err := <-wrote:
+				if err != nil {
+					t.Fatalf("Write during the fsync: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				gated.Store(false)
+				close(release)
+				<-ticked
+				t.Fatal("writers stalled behind a background fsync")
+			}
+			if writesDuring.Load() == 0 {
+				t.Fatal("no bytes reached the OS while the fsync ran")
+			}
+			gated.Store(false)
+			close(release)
+			<-ticked
+			if fail {
+				if err := l.Write(1001, payload(1001, 0)); !errors.Is(err, ErrFailed) {
+					t.Fatalf("Write after a failed fsync: %v, want ErrFailed", err)
+				}
+				if _, err := l.Read(101); err == nil {
+					t.Fatal("entry 101, not covered by any fsync, is still readable after the failure")
+				}
+				return
+			}
+			if got := durableLast(t, mem); got < 100 {
+				t.Fatalf("after the tick %d entries are durable, want at least 100", got)
+			}
+			clk.fire(t, l, syncD)
+			if got := durableLast(t, mem); got != 1000 {
+				t.Fatalf("after a second tick %d entries are durable, want 1000", got)
+			}
+		})
+	}
 }

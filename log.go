@@ -46,8 +46,12 @@ type Log struct {
 	// readOnly: opened with OpenReadOnly; no tail, no lock, no writes.
 	readOnly bool
 
-	mu       sync.Mutex
-	cond     sync.Cond
+	mu   sync.Mutex
+	cond sync.Cond // state changes: flushes end, entries added, failure
+	// roomCond is signalled when a flush's write ends: writers waiting
+	// for buffer room (commit) wait on it, so that the end of a write
+	// before a sync does not wake the waiters for durability.
+	roomCond sync.Cond
 	closed   bool
 	err      error // sticky failure; see ErrFailed
 	meta     metaRecord
@@ -64,7 +68,8 @@ type Log struct {
 	synIdx   uint64 // last index whose record is durable
 	buf      []byte
 	spare    []byte
-	flushing bool
+	flushing bool // a flush is writing flushBuf to the tail
+	syncing  bool // a flush is fdatasyncing the tail (see flush)
 	// exclusive is the gate of exclusively: while set, writers wait.
 	exclusive bool
 	// backs records recent TruncateBack and Reset cuts for iterators.

@@ -25,7 +25,7 @@ func Open(dir string, opts *Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{dir: dir, opts: o, fs: o.FS}
-	l.cond.L = &l.mu
+	l.cond.L, l.roomCond.L = &l.mu, &l.mu
 	r := &opener{l: l, rep: &l.report}
 	if err := r.run(); err != nil {
 		r.abort()
@@ -54,7 +54,7 @@ func OpenReadOnly(dir string, opts *Options) (*Log, error) {
 	}
 	o.NoMmap = true
 	l := &Log{dir: dir, opts: o, fs: o.FS, readOnly: true}
-	l.cond.L = &l.mu
+	l.cond.L, l.roomCond.L = &l.mu, &l.mu
 	l.report.DryRun = true
 	r := &opener{l: l, rep: &l.report}
 	if err := r.run(); err != nil {
