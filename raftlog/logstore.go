@@ -38,6 +38,9 @@ func (s *Store) IsMonotonic() bool { return true }
 // compares with == to decide to send a snapshot instead. It takes no lock
 // of the store's; out.Data is a fresh copy that raft may keep.
 func (s *Store) GetLog(index uint64, out *raft.Log) error {
+	if b := s.recent.Load().get(index); b != nil {
+		return s.decode(index, append([]byte(nil), b...), out) // out aliases what it decodes
+	}
 	b, err := s.log.Read(index)
 	if errors.Is(err, wal.ErrNotFound) {
 		return raft.ErrLogNotFound
@@ -45,6 +48,11 @@ func (s *Store) GetLog(index uint64, out *raft.Log) error {
 	if err != nil {
 		return fmt.Errorf("raftlog: reading entry %d: %w", index, err)
 	}
+	return s.decode(index, b, out)
+}
+
+// decode decodes entry index's encoding b into out.
+func (s *Store) decode(index uint64, b []byte, out *raft.Log) error {
 	if err := DecodeLog(b, out); err != nil {
 		return fmt.Errorf("raftlog: entry %d: %w", index, err)
 	}
@@ -91,13 +99,16 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	b := &s.w.batch
 	b.Clear()
-	for _, l := range logs {
-		s.w.buf = AppendLog(s.w.buf[:0], l)
-		b.Write(l.Index, s.w.buf)
+	enc := make([][]byte, len(logs))
+	for i, l := range logs {
+		enc[i] = AppendLog(nil, l)
+		b.Write(l.Index, enc[i])
 	}
 	if err := s.log.WriteBatch(b); err != nil {
+		s.recent.Store(nil)
 		return fmt.Errorf("raftlog: storing entries [%d, %d]: %w", logs[0].Index, logs[len(logs)-1].Index, err)
 	}
+	s.recent.Store(s.recent.Load().extend(logs[0].Index, enc))
 	return nil
 }
 
@@ -126,9 +137,11 @@ func (s *Store) makeWayFor(first uint64) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case first == l+1:
+	if first == l+1 {
 		return nil
+	}
+	s.recent.Store(nil) // before the log changes: GetLog must not see the old entries after
+	switch {
 	case !s.emptyBounds(f, l) && f < first && first <= l:
 		return s.wrap(s.log.TruncateBack(first-1), "TruncateBack(%d) before storing entry %d", first-1, first)
 	default:
@@ -160,6 +173,7 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	if err != nil || s.emptyBounds(f, l) || min > max || max < f || min > l {
 		return err
 	}
+	s.recent.Store(nil) // before the log changes: GetLog must not see the old entries after
 	switch {
 	case min <= f && max >= l:
 		return s.wrap(s.log.Reset(l+1), "DeleteRange(%d, %d): Reset(%d)", min, max, l+1)

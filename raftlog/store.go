@@ -80,6 +80,10 @@ type Store struct {
 	// store is empty. Only the writer (holding w) stores it, after each
 	// change; readers load it without a lock.
 	bounds atomic.Pointer[bounds]
+	// recent holds the latest stored entries for GetLog (see recent.go).
+	// The writer replaces it after each append and clears it before any
+	// other change to the log, so it never holds an entry the log lost.
+	recent atomic.Pointer[recent]
 
 	// w serializes the log's writers. raft calls StoreLogs from its main
 	// goroutine and DeleteRange from its snapshot goroutine; each decides
@@ -89,7 +93,6 @@ type Store struct {
 	w struct {
 		sync.Mutex
 		batch wal.Batch // reused by StoreLogs
-		buf   []byte    // one entry's encoding, reused
 	}
 
 	stable stable
@@ -169,6 +172,7 @@ func (s *Store) Close() error {
 	s.w.Lock()
 	defer s.w.Unlock()
 	s.stable.close()
+	s.recent.Store(nil) // GetLog then reads the closed log: ErrClosed
 	s.bounds.Store(&bounds{closed: true})
 	if err := s.log.Close(); err != nil {
 		return fmt.Errorf("raftlog: %w", err)
