@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/waldb/wal/record"
+	"github.com/waldb/wal/vfs"
 )
 
 // maxSpareBuffer bounds the capacity of a write buffer kept for reuse, so
@@ -48,6 +49,13 @@ func (l *Log) flush(sync bool) {
 	}
 	l.written = end
 	if !sync {
+		// Start writing these pages to the device now, so that the
+		// fdatasync that comes later (a sync tick, Sync, or the seal of a
+		// full segment) finds little left to write: measured on W4-4K,
+		// the writer then no longer waits ~64 ms for each segment's seal.
+		if w, ok := t.f.(vfs.WritebackStarter); ok {
+			w.StartWriteback(off, int64(len(buf)))
+		}
 		l.checkInvariants()
 		l.cond.Broadcast()
 		return

@@ -1,6 +1,7 @@
 package vfs_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -151,4 +152,38 @@ func TestOSPrefetch(t *testing.T) {
 	}
 	f.Close()
 	p.Prefetch(0, 6) // closed: ignored
+}
+
+// TestOSStartWriteback: OS files on Linux take the write-back hint for
+// any range, past the end and after Close included, and it changes no
+// data (its effect, less for a later fsync to write, is measured by the
+// bench module's W4-4K, not here).
+func TestOSStartWriteback(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("StartWriteback is Linux-only")
+	}
+	name := filepath.Join(t.TempDir(), "f")
+	f, err := vfs.Default.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<12)
+	if _, err := f.WriteAt(want, 0); err != nil {
+		t.Fatal(err)
+	}
+	w, ok := f.(vfs.WritebackStarter)
+	if !ok {
+		t.Fatal("OS files do not implement WritebackStarter")
+	}
+	w.StartWriteback(0, int64(len(want)))
+	w.StartWriteback(1<<30, 4096) // past the end
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadAt after StartWriteback: %v (equal %v)", err, bytes.Equal(got, want))
+	}
+	f.Close()
+	w.StartWriteback(0, 16) // closed: ignored
 }

@@ -64,6 +64,15 @@ type Prefetcher interface {
 	Prefetch(off, n int64)
 }
 
+// WritebackStarter is implemented by files that can start writing a byte
+// range of dirty pages to the device without waiting for it
+// (sync_file_range SYNC_FILE_RANGE_WRITE), so that a later fsync finds
+// less to write. It is a hint: it makes nothing durable and reports no
+// error (a failed write-back shows at the fsync).
+type WritebackStarter interface {
+	StartWriteback(off, n int64)
+}
+
 // Mmapper is implemented by files that can be mapped read-only into memory.
 // The returned slice must not be written; unmap releases it and must be
 // called exactly once. Files without it are read with ReadAt.
