@@ -41,6 +41,10 @@ type segment struct {
 	// indexState caches the verification of the index block: 0 unknown,
 	// 1 good, 2 bad.
 	indexState atomic.Uint32
+
+	// wbOff is the tail's file offset below which write-back was asked
+	// for (see Log.startWriteback); the log's mu guards it.
+	wbOff int64
 }
 
 func newSegment(f vfs.File, dir, name string, h segHeader) *segment {

@@ -43,36 +43,33 @@ func (w *wbFS) OpenReadWrite(name string) (vfs.File, error) {
 	return w.wrap(name, f, err)
 }
 
-// TestFlushStartsWriteback: under SyncNever every flush asks the file to
-// start writing back exactly the bytes it wrote, so the ranges of a
-// segment are contiguous from the end of its header, and what a later
-// fsync has left to write is small.
+// TestFlushStartsWriteback: under SyncNever the log asks each tail file to
+// start writing back its complete pages, in contiguous page-aligned
+// pieces of at least writebackChunk from the start of the file, so that
+// at most one piece (plus a partial page) is left for a later fsync.
 func TestFlushStartsWriteback(t *testing.T) {
 	fs := &wbFS{FS: vfs.NewMem(), calls: map[string][][2]int64{}}
-	l := mustOpen(t, memDir, &Options{FS: fs, SyncPolicy: SyncNever, BufferSize: 4096, SegmentSize: 1 << 20})
-	fill(t, l, 2000, 0)
-	if err := l.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, memDir, &Options{FS: fs, SyncPolicy: SyncNever, BufferSize: 4096, SegmentSize: 4 << 20})
+	fill(t, l, 60000, 0) // about 3 MiB: one segment
 	l.mu.Lock()
-	written, tailBase := l.written, l.tailBase
+	end := l.written - l.tailBase
 	l.mu.Unlock()
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	var total int64
-	for name, rs := range fs.calls {
-		if len(rs) == 0 || rs[0][0] != segHeaderSize {
-			t.Fatalf("%s: first write-back range %v, want one starting at the header's end %d", name, rs, segHeaderSize)
-		}
-		for i := 1; i < len(rs); i++ {
-			if rs[i][0] != rs[i-1][1] {
-				t.Fatalf("%s: write-back ranges %v then %v are not contiguous", name, rs[i-1], rs[i])
-			}
-		}
-		total += rs[len(rs)-1][1] - rs[0][0]
+	if len(fs.calls) != 1 {
+		t.Fatalf("write-back asked of %d files, want the one tail", len(fs.calls))
 	}
-	if len(fs.calls) == 0 || total < (written-tailBase)/2 {
-		t.Fatalf("write-back asked for %d bytes in %d files; the log wrote %d to its tail alone", total, len(fs.calls), written-tailBase)
+	for name, rs := range fs.calls {
+		var at int64
+		for _, r := range rs {
+			if r[0] != at || r[0]%4096 != 0 || r[1]%4096 != 0 || r[1]-r[0] < writebackChunk {
+				t.Fatalf("%s: write-back ranges %v: want contiguous page-aligned pieces of at least %d from 0", name, rs, writebackChunk)
+			}
+			at = r[1]
+		}
+		if end-at >= writebackChunk+4096 {
+			t.Fatalf("%s: write-back asked up to %d of %d written bytes", name, at, end)
+		}
 	}
 	mustClose(t, l)
 }
