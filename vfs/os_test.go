@@ -127,18 +127,8 @@ func TestOSPreallocateKeepsData(t *testing.T) {
 // TestOSPrefetch: on Linux OS files take the WILLNEED hint; it changes
 // nothing a read sees, and is harmless past the end and after Close.
 func TestOSPrefetch(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("Prefetch is Linux-only")
-	}
-	name := filepath.Join(t.TempDir(), "f")
-	f, err := vfs.Default.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []byte("header......................trailer")
-	if _, err := f.WriteAt(want, 0); err != nil {
-		t.Fatal(err)
-	}
+	f := linuxFileWith(t, want)
 	p, ok := f.(vfs.Prefetcher)
 	if !ok {
 		t.Fatal("OS files do not implement Prefetcher")
@@ -159,18 +149,8 @@ func TestOSPrefetch(t *testing.T) {
 // data (its effect, less for a later fsync to write, is measured by the
 // bench module's W4-4K, not here).
 func TestOSStartWriteback(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("StartWriteback is Linux-only")
-	}
-	name := filepath.Join(t.TempDir(), "f")
-	f, err := vfs.Default.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<12)
-	if _, err := f.WriteAt(want, 0); err != nil {
-		t.Fatal(err)
-	}
+	f := linuxFileWith(t, want)
 	w, ok := f.(vfs.WritebackStarter)
 	if !ok {
 		t.Fatal("OS files do not implement WritebackStarter")
@@ -186,4 +166,22 @@ func TestOSStartWriteback(t *testing.T) {
 	}
 	f.Close()
 	w.StartWriteback(0, 16) // closed: ignored
+}
+
+// linuxFileWith creates an OS file holding data, for tests of the
+// Linux-only hints (skipped elsewhere).
+func linuxFileWith(t *testing.T, data []byte) vfs.File {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("a Linux-only hint")
+	}
+	f, err := vfs.Default.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	return f
 }
