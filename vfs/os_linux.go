@@ -41,7 +41,10 @@ func (f *osFile) preallocate(size int64) error {
 	return err
 }
 
-var _ Prefetcher = (*osFile)(nil)
+var (
+	_ Prefetcher       = (*osFile)(nil)
+	_ WritebackStarter = (*osFile)(nil)
+)
 
 // Prefetch asks the kernel to start reading [off, off+n) into the page
 // cache (posix_fadvise POSIX_FADV_WILLNEED); it does not wait for the I/O.
