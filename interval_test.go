@@ -269,3 +269,36 @@ func TestIntervalSyncLetsWritersFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessCrashLossBoundConcurrent proves the README's bound for
+// concurrent writers: they go on appending while another one's flush is
+// writing, until 4 x BufferSize waits, so a kill -9 loses at most about
+// 8 x BufferSize of entries (plus the batches that crossed the limits).
+func TestProcessCrashLossBoundConcurrent(t *testing.T) {
+	for _, p := range []SyncPolicy{SyncInterval, SyncNever} {
+		fs := vfs.NewMem()
+		clk := &fakeClock{}
+		const buf, writers, each = 4096, 4, 500
+		o := &Options{FS: fs, SyncPolicy: p, BufferSize: buf, FlushInterval: time.Hour, SyncInterval: time.Hour,
+			SegmentSize: 4 << 20, newTicker: clk.newTicker}
+		l := mustOpen(t, memDir, o)
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					if _, err := l.Append(payload(uint64(w*each+i), 1)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		const total = writers * each
+		lostMax := uint64((8*buf+2*81)/(16+20)) + 2 // entries are 20-80 bytes, plus a 16-byte header
+		if got := processCrashLast(t, fs); got+lostMax < total {
+			t.Fatalf("%v: a process crash keeps %d of %d entries: more than 8 x BufferSize %d lost", p, got, total, buf)
+		}
+		l.Close()
+	}
+}

@@ -20,13 +20,14 @@
 //
 // Entry i of the log is raft index i, its payload the encoding below.
 // FirstIndex and LastIndex report 0, 0 while the store is empty, as raft
-// expects, whatever position the log keeps. GetLog serves the latest
-// stored entries (up to 1,024 of them and 4 MiB) from memory, which is
-// where raft's leader reads what it replicates, and older ones through
-// the log's Read, which is safe beside writers (lock-free for sealed
-// segments); it returns raft.ErrLogNotFound unwrapped for an index the
-// store does not hold. StoreLogs writes a batch as one atomic, group-committed
-// wal.WriteBatch: one write and, under SyncAlways, one fdatasync.
+// expects, whatever position the log keeps. Under SyncAlways GetLog
+// serves the latest stored entries (up to 1,024 of them and 4 MiB) from
+// memory, which is where raft's leader reads what it replicates, and
+// older ones through the log's Read, which is safe beside writers
+// (lock-free for sealed segments); it returns raft.ErrLogNotFound
+// unwrapped for an index the store does not hold. StoreLogs writes a
+// batch as one atomic, group-committed wal.WriteBatch: one write and,
+// under SyncAlways, one fdatasync.
 //
 // raft's calls map to the log's crash-safe operations ([F, L] is the
 // stored range, first the index of the first entry given to StoreLogs):

@@ -108,7 +108,9 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 		s.recent.Store(nil)
 		return fmt.Errorf("raftlog: storing entries [%d, %d]: %w", logs[0].Index, logs[len(logs)-1].Index, err)
 	}
-	s.recent.Store(s.recent.Load().extend(logs[0].Index, enc))
+	if s.keepRecent {
+		s.recent.Store(s.recent.Load().extend(logs[0].Index, enc))
+	}
 	return nil
 }
 

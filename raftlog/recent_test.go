@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/raft"
+	wal "github.com/waldb/wal"
 	"github.com/waldb/wal/vfs"
 )
 
@@ -55,6 +56,24 @@ func TestRecentEntries(t *testing.T) {
 		m.deleteRange(d[0], d[1])
 		m.check(t, s)
 	}
+}
+
+// TestRecentOnlySyncAlways: under another policy a background flush may
+// fail and roll back entries StoreLogs returned, so none are kept.
+func TestRecentOnlySyncAlways(t *testing.T) {
+	o := memOpts(vfs.NewMem())
+	o.Log.SyncPolicy = wal.SyncNever
+	s := mustOpen(t, memDir, o)
+	defer s.Close()
+	if err := s.StoreLogs(entries(1, 10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.recent.Load(); r != nil {
+		t.Fatalf("SyncNever store keeps %d entries in memory", len(r.enc))
+	}
+	m := newModel()
+	m.store(entries(1, 10, 1))
+	m.check(t, s)
 }
 
 // TestRecentExtend: extend keeps the run contiguous and bounded.

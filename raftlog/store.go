@@ -83,7 +83,12 @@ type Store struct {
 	// recent holds the latest stored entries for GetLog (see recent.go).
 	// The writer replaces it after each append and clears it before any
 	// other change to the log, so it never holds an entry the log lost.
-	recent atomic.Pointer[recent]
+	// Only under SyncAlways (keepRecent): there every stored entry is
+	// durable when StoreLogs returns, so a later I/O failure, which rolls
+	// the log back to what is durable, cannot take one away; under other
+	// policies a background flush may fail and do so without the writer.
+	recent     atomic.Pointer[recent]
+	keepRecent bool
 
 	// w serializes the log's writers. raft calls StoreLogs from its main
 	// goroutine and DeleteRange from its snapshot goroutine; each decides
@@ -116,7 +121,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, fs: fs, maxEntry: lo.MaxEntrySize}
+	s := &Store{dir: dir, fs: fs, maxEntry: lo.MaxEntrySize, keepRecent: lo.SyncPolicy == wal.SyncAlways}
 	if s.maxEntry == 0 {
 		s.maxEntry = wal.DefaultMaxEntrySize
 	}

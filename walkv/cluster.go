@@ -264,24 +264,39 @@ func (srv *Server) proposeExec(x *exec, queue []queued) {
 
 // propose replicates cmds and writes the reply ApplyEntry produced.
 func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
-	repl := srv.db.opts.Replicator
-	if addr, leader := repl.Leader(); !leader {
-		writeMoved(x.c, addr)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
-	defer cancel()
-	res, err := repl.Propose(ctx, appendEntry(nil, srv.db.now(), multi, cmds))
+	var res any
+	done, err := onLeader(x, func(ctx context.Context) (err error) {
+		res, err = srv.db.opts.Replicator.Propose(ctx, appendEntry(nil, srv.db.now(), multi, cmds))
+		return err
+	})
 	switch {
-	case errors.Is(err, ErrNotLeader):
-		addr, _ := repl.Leader()
-		writeMoved(x.c, addr)
+	case done:
 	case err != nil:
 		x.c.WriteError("ERR cluster: outcome unknown: " + err.Error())
 	default:
 		reply, _ := res.([]byte)
 		x.c.WriteRaw(reply)
 	}
+}
+
+// onLeader runs fn with the propose timeout if this node is the leader.
+// If it is not, before fn or by fn's ErrNotLeader, it redirects the
+// client (writeMoved) and reports done; otherwise it returns fn's error.
+func onLeader(x *exec, fn func(context.Context) error) (done bool, err error) {
+	repl := x.db.opts.Replicator
+	if addr, leader := repl.Leader(); !leader {
+		writeMoved(x.c, addr)
+		return true, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
+	defer cancel()
+	err = fn(ctx)
+	if errors.Is(err, ErrNotLeader) {
+		addr, _ := repl.Leader()
+		writeMoved(x.c, addr)
+		return true, nil
+	}
+	return false, err
 }
 
 func init() {
@@ -308,17 +323,9 @@ func cmdCluster(x *exec) {
 		x.c.WriteError("ERR CLUSTER JOIN needs a node id, a raft address and a client address")
 		return
 	}
-	repl := x.db.opts.Replicator
-	if addr, leader := repl.Leader(); !leader {
-		writeMoved(x.c, addr)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
-	defer cancel()
-	switch err := j.Join(ctx, id, raftAddr, clientAddr); {
-	case errors.Is(err, ErrNotLeader):
-		addr, _ := repl.Leader()
-		writeMoved(x.c, addr)
+	done, err := onLeader(x, func(ctx context.Context) error { return j.Join(ctx, id, raftAddr, clientAddr) })
+	switch {
+	case done:
 	case err != nil:
 		x.c.WriteError("TRYAGAIN cluster join: " + err.Error())
 	default:

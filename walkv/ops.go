@@ -18,11 +18,14 @@ const (
 
 // opSetKey creates or replaces key with a fresh value of kind k (for a
 // string, holding str; a hash starts empty) and no deadline.
-func opSetKey(key string, k kind, str []byte) txn.Op {
+func opSetKey(key string, k kind, str []byte) txn.Op { return setKeyOp(tagged(tagKey, key), k, str) }
+
+// setKeyOp is opSetKey with its key already tagged (see tx.taggedKey).
+func setKeyOp(tkey []byte, k kind, str []byte) txn.Op {
 	v := make([]byte, 1+len(str))
 	v[0] = byte(k)
 	copy(v[1:], str)
-	return txn.Op{Kind: txn.KindPut, Key: tagged(tagKey, key), Value: v}
+	return txn.Op{Kind: txn.KindPut, Key: tkey, Value: v}
 }
 
 // opDelKey removes key whatever its type.

@@ -71,10 +71,7 @@ func (t *tx) taggedKey(tag byte, key string) []byte {
 
 // planSetKey plans opSetKey(key, k, str) with its key from t's arena.
 func (t *tx) planSetKey(key string, k kind, str []byte) {
-	v := make([]byte, 1+len(str))
-	v[0] = byte(k)
-	copy(v[1:], str)
-	t.plan(txn.Op{Kind: txn.KindPut, Key: t.taggedKey(tagKey, key), Value: v})
+	t.plan(setKeyOp(t.taggedKey(tagKey, key), k, str))
 }
 
 // plan adds an operation of the current command.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidwall/redcon"
 	"github.com/waldb/wal/raftlog"
 	"github.com/waldb/wal/walkv"
 )
@@ -329,9 +330,9 @@ func sendCommand(ctx context.Context, addr string, args ...string) (string, erro
 		deadline = d
 	}
 	c.SetDeadline(deadline)
-	req := fmt.Appendf(nil, "*%d\r\n", len(args))
+	req := redcon.AppendArray(nil, len(args))
 	for _, a := range args {
-		req = fmt.Appendf(req, "$%d\r\n%s\r\n", len(a), a)
+		req = redcon.AppendBulkString(req, a)
 	}
 	if _, err := c.Write(req); err != nil {
 		return "", err
