@@ -112,7 +112,11 @@ type opener struct {
 func (r *opener) run() error {
 	for _, step := range []func() error{
 		r.lockDir, r.loadMeta, r.loadSegments, r.applyReset, r.checkSegments,
-		r.applyFront, r.finishTail, r.syncRemovals,
+		// Removals are made durable before finishTail starts preparing
+		// the next segment in the background: that Create racing the
+		// directory fsync could make its temporary file durable, and a
+		// crash right after Open would find recovery work again.
+		r.applyFront, r.syncRemovals, r.finishTail,
 	} {
 		if err := step(); err != nil {
 			return err
