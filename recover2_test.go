@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +48,41 @@ func TestRecoveryIdempotent(t *testing.T) {
 	rep2 := l2.Recovery()
 	if len(rep2.Dropped) != 0 || len(rep2.Removed) != 0 || rep2.LastIndex != rep1.LastIndex || rep2.FirstIndex != rep1.FirstIndex {
 		t.Fatalf("second recovery changed something: first %v; second %v", rep1, rep2)
+	}
+}
+
+// TestOpenDoesNotSyncPreparedFile: the next segment, prepared in the
+// background once Open has a tail, must not be made durable by a
+// directory fsync of Open itself; otherwise a crash right after Open
+// leaves a temporary file for the next recovery (this test forces the
+// interleaving that made TestRecoveryIdempotent fail now and then).
+func TestOpenDoesNotSyncPreparedFile(t *testing.T) {
+	img, o := tornImage(t)
+	created := make(chan struct{})
+	var once sync.Once
+	o.FS = errorfs.Wrap(img, errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		switch {
+		case op == errorfs.OpCreate && strings.HasPrefix(filepath.Base(path), "prepare-"):
+			once.Do(func() { close(created) })
+		case op == errorfs.OpSyncDir:
+			// Let a background preparation that has started create its
+			// file before the directory is synced.
+			select {
+			case <-created:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		return nil
+	}))
+	l := mustOpen(t, memDir, &o)
+	<-created // the preparation ran
+	again := img.CrashClone(vfs.CrashOptions{})
+	mustClose(t, l)
+	o.FS = again
+	l2 := mustOpen(t, memDir, &o)
+	defer mustClose(t, l2)
+	if rep := l2.Recovery(); len(rep.Removed) != 0 {
+		t.Fatalf("a crash right after Open left files to remove: %v", rep.Removed)
 	}
 }
 
