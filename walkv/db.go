@@ -34,6 +34,7 @@ const recordFraming = 20
 // holds mu while waiting for an fsync (see durability) or while writing a
 // snapshot file (see snapshotter).
 type DB struct {
+	procs atomic.Pointer[procs] // set by a server with AutoProcs
 	opts  Options
 	dir   string
 	log   *wal.Log
@@ -206,7 +207,18 @@ func (db *DB) Fsync() Fsync { return Fsync(db.fsync.Load()) }
 // SetFsync changes the appendfsync policy. Moving to a stricter policy
 // does not retroactively make earlier writes durable; the next wait or
 // tick does.
-func (db *DB) SetFsync(f Fsync) { db.fsync.Store(int32(f)) }
+func (db *DB) SetFsync(f Fsync) {
+	db.fsync.Store(int32(f))
+	db.applyProcs()
+}
+
+// applyProcs lets the server's GOMAXPROCS follow the policy and the
+// snapshot state, if a server with AutoProcs serves db.
+func (db *DB) applyProcs() {
+	if p := db.procs.Load(); p != nil {
+		p.apply(db)
+	}
+}
 
 // now returns the clock in Unix milliseconds, never less than a value it
 // returned before (a clock stepping back must not revive expired keys).

@@ -49,6 +49,7 @@ type Server struct {
 	cfg   ServerOptions
 	ln    net.Listener
 	loops []*gnet.Client
+	procs *procs // with AutoProcs
 
 	accepted  chan struct{}  // closed when the accept loop returned
 	enrolling sync.WaitGroup // connections being handed to a loop
@@ -69,6 +70,14 @@ type ServerOptions struct {
 	// EventLoops is the number of event loops serving connections;
 	// 0 means DefaultEventLoops.
 	EventLoops int
+	// AutoProcs lets the server set GOMAXPROCS while it runs: one P per
+	// event loop under appendfsync everysec and no, except while a
+	// snapshot is being written; the runtime's default under always
+	// (see procs for the measurements). GOMAXPROCS is process-wide: set
+	// it only in a program that is just this server, as cmd/walkv does
+	// unless the GOMAXPROCS environment variable is set. Close gives
+	// GOMAXPROCS back to the runtime's default.
+	AutoProcs bool
 }
 
 // DefaultEventLoops is one event loop per two CPUs, at least one. The
@@ -125,6 +134,11 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 			srv.stopLoops()
 			return nil, fmt.Errorf("walkv: starting event loops: %w", err)
 		}
+	}
+	if srv.cfg.AutoProcs {
+		srv.procs = &procs{loops: n}
+		db.procs.Store(srv.procs)
+		srv.procs.apply(db)
 	}
 	go srv.acceptLoop()
 	return srv, nil
@@ -232,6 +246,9 @@ func (srv *Server) Close() error {
 		srv.cond.Wait()
 	}
 	srv.mu.Unlock()
+	if srv.procs != nil && srv.db.procs.CompareAndSwap(srv.procs, nil) {
+		srv.procs.release()
+	}
 	return err
 }
 

@@ -77,7 +77,11 @@ func (db *DB) Snapshot() error {
 	db.snap.mu.Lock()
 	defer db.snap.mu.Unlock()
 	db.snap.running.Store(true)
-	defer db.snap.running.Store(false)
+	db.applyProcs()
+	defer func() {
+		db.snap.running.Store(false)
+		db.applyProcs()
+	}()
 	start := time.Now()
 	err := db.snapshot()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/waldb/wal/raftlog"
@@ -125,7 +126,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return db.Close()
 	}
-	srv, err := walkv.Listen(db, o.addr, &walkv.ServerOptions{EventLoops: o.ioThreads})
+	// One P per event loop under everysec and no (walkv.ServerOptions.
+	// AutoProcs), unless the environment sets GOMAXPROCS; in cluster mode
+	// raft's goroutines need the Ps.
+	auto := node == nil && os.Getenv("GOMAXPROCS") == ""
+	srv, err := walkv.Listen(db, o.addr, &walkv.ServerOptions{EventLoops: o.ioThreads, AutoProcs: auto})
 	if err != nil {
 		return errors.Join(err, closeDB())
 	}
