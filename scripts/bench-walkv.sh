@@ -36,34 +36,9 @@ DATASIZE=${DATASIZE:-3}
 WALKV_PORT=${WALKV_PORT:-6391}
 REDIS_PORT=${REDIS_PORT:-6392}
 
-die() { echo "bench-walkv: $*" >&2; exit 1; }
-
-for tool in go redis-server redis-benchmark redis-cli; do
-	command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install redis-server redis-tools)"
-done
-
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=${BENCH_DIR:-$(mktemp -d -t bench-walkv.XXXXXX)}
-mkdir -p "$work"
-pids=()
-
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [[ -z ${BENCH_DIR:-} ]]; then rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-# wait_ping PORT: wait up to 10 s for a server to answer PING.
-wait_ping() {
-	for _ in $(seq 100); do
-		if [[ $(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) == PONG ]]; then return 0; fi
-		sleep 0.1
-	done
-	die "server on port $1 did not start"
-}
+SCRIPT=bench-walkv
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # start_servers MODE: start redis-server and walkv with appendfsync MODE on
 # empty data directories.
@@ -94,11 +69,7 @@ rps() {
 		awk -F'","' 'NR == 2 { print $2 }'
 }
 
-# median VALUES...: the median of numbers.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-echo "building walkv..." >&2
-(cd "$repo" && go build -o "$work/walkv" ./cmd/walkv)
+build_walkv
 
 rows=()
 for mode in $MODES; do

@@ -17,6 +17,7 @@
 #   REQUESTS  requests per run [100000]
 #   CLIENTS   redis-benchmark -c [50]
 #   PORT      first of four consecutive ports [7001]
+#   BENCH_DIR where the servers keep their data [a new temp dir, removed]
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-9}
@@ -24,25 +25,10 @@ REQUESTS=${REQUESTS:-100000}
 CLIENTS=${CLIENTS:-50}
 PORT=${PORT:-7001}
 
-die() { echo "walkv-ceiling: $*" >&2; exit 1; }
-for tool in go redis-server redis-benchmark redis-cli; do
-	command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install redis-server redis-tools)"
-done
-
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d -t walkv-ceiling.XXXXXX)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "building walkv..." >&2
-(cd "$repo" && go build -o "$work/walkv" ./cmd/walkv)
+SCRIPT=walkv-ceiling
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+build_walkv
 
 names=("redis always" "redis no" "walkv always" "walkv no")
 ports=($PORT $((PORT + 1)) $((PORT + 2)) $((PORT + 3)))
@@ -58,18 +44,12 @@ for i in 2 3; do
 	"$work/walkv" --addr "127.0.0.1:${ports[$i]}" --dir "$work/w$i" --appendfsync "$mode" >"$work/w$i.log" 2>&1 &
 	pids+=($!)
 done
-for p in "${ports[@]}"; do
-	for _ in $(seq 100); do
-		[[ $(redis-cli -h 127.0.0.1 -p "$p" ping 2>/dev/null) == PONG ]] && break
-		sleep 0.1
-	done
-done
+for p in "${ports[@]}"; do wait_ping "$p"; done
 
 rps() {
 	redis-benchmark -h 127.0.0.1 -p "$1" -t set -c "$CLIENTS" -n "$REQUESTS" -r 100000 -d 3 --csv 2>/dev/null |
 		awk -F'","' 'NR == 2 { print $2 }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -a v0 v1 v2 v3
 for round in $(seq "$ROUNDS"); do
