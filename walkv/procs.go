@@ -23,6 +23,7 @@ import (
 type procs struct {
 	mu    sync.Mutex
 	loops int
+	def   int  // GOMAXPROCS when the server started (the runtime's default)
 	own   bool // GOMAXPROCS is ours (loops), not the runtime's default
 }
 
@@ -37,7 +38,7 @@ func (p *procs) apply(db *DB) {
 		}
 		return
 	}
-	if p.loops < runtime.NumCPU() {
+	if p.loops < p.def { // never more Ps than the default (a CPU quota)
 		runtime.GOMAXPROCS(p.loops)
 		p.own = true
 	}

@@ -136,7 +136,7 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 		}
 	}
 	if srv.cfg.AutoProcs {
-		srv.procs = &procs{loops: n}
+		srv.procs = &procs{loops: n, def: runtime.GOMAXPROCS(0)}
 		db.procs.Store(srv.procs)
 		srv.procs.apply(db)
 	}
