@@ -34,8 +34,15 @@ func (l *Log) flush(sync bool) {
 	if len(buf) > 0 {
 		_, err = t.f.WriteAt(buf, off)
 	}
+	if err == nil && !sync {
+		startWriteback(t, off+int64(len(buf))) // a syscall: not under mu
+	}
 
 	l.mu.Lock()
+	defer func() {
+		l.checkInvariants()
+		l.cond.Broadcast()
+	}()
 	l.flushing, l.flushBuf = false, nil
 	if cap(buf) <= maxSpareBuffer {
 		l.spare = buf[:0]
@@ -43,15 +50,10 @@ func (l *Log) flush(sync bool) {
 	l.roomCond.Broadcast()
 	if err != nil {
 		l.fail(fmt.Errorf("segment %s offset %d: %w", t.name, off, err))
-		l.checkInvariants()
-		l.cond.Broadcast()
 		return
 	}
 	l.written = end
 	if !sync {
-		l.startWriteback(t, end-l.tailBase)
-		l.checkInvariants()
-		l.cond.Broadcast()
 		return
 	}
 	l.syncing = true // waiters for durability sleep on
@@ -65,7 +67,6 @@ func (l *Log) flush(sync bool) {
 	l.mu.Lock()
 	l.syncing = false
 	if l.err != nil { // a write failed meanwhile: the log is rolled back
-		l.cond.Broadcast()
 		return
 	}
 	if err != nil {
@@ -73,8 +74,6 @@ func (l *Log) flush(sync bool) {
 			l.cond.Wait()
 		}
 		l.fail(fmt.Errorf("segment %s: fdatasync: %w", t.name, err))
-		l.checkInvariants()
-		l.cond.Broadcast()
 		return
 	}
 	l.synced = max(l.synced, end)
@@ -85,8 +84,6 @@ func (l *Log) flush(sync bool) {
 		l.lsn += record.HeaderSize + 1
 		l.synIdx = lastIdx
 	}
-	l.checkInvariants()
-	l.cond.Broadcast()
 }
 
 // writebackChunk is how many bytes of complete pages a tail segment
@@ -100,8 +97,10 @@ const writebackChunk = 1 << 20
 // left to write (measured on W4-4K: without it, the writer waited for the
 // whole 64 MiB segment at each seal). Whole pages only, in large pieces,
 // so that a slow writer's partial last page is not written back again and
-// again. REQUIRES: mu held; t is the tail.
-func (l *Log) startWriteback(t *segment, end int64) {
+// again. sync_file_range may block while the device queue is full, so the
+// flush calls it without mu. REQUIRES: the flush role (it guards
+// t.wbOff); t is the tail.
+func startWriteback(t *segment, end int64) {
 	w, ok := t.f.(vfs.WritebackStarter)
 	if !ok {
 		return

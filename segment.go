@@ -43,7 +43,7 @@ type segment struct {
 	indexState atomic.Uint32
 
 	// wbOff is the tail's file offset below which write-back was asked
-	// for (see Log.startWriteback); the log's mu guards it.
+	// for (see startWriteback); the flush role (Log.flushing) guards it.
 	wbOff int64
 }
 

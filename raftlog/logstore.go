@@ -1,6 +1,7 @@
 package raftlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -99,10 +100,16 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 	}
 	b := &s.w.batch
 	b.Clear()
-	enc := make([][]byte, len(logs))
-	for i, l := range logs {
-		enc[i] = AppendLog(nil, l)
-		b.Write(l.Index, enc[i])
+	var enc [][]byte // copies for the recent entries (b copies what it is given)
+	if s.keepRecent {
+		enc = make([][]byte, 0, len(logs))
+	}
+	for _, l := range logs {
+		s.w.buf = AppendLog(s.w.buf[:0], l)
+		b.Write(l.Index, s.w.buf)
+		if s.keepRecent {
+			enc = append(enc, bytes.Clone(s.w.buf))
+		}
 	}
 	if err := s.log.WriteBatch(b); err != nil {
 		s.recent.Store(nil)

@@ -98,6 +98,7 @@ type Store struct {
 	w struct {
 		sync.Mutex
 		batch wal.Batch // reused by StoreLogs
+		buf   []byte    // one entry's encoding, reused
 	}
 
 	stable stable

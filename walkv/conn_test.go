@@ -195,7 +195,8 @@ func TestLargeReplyWhileWaiting(t *testing.T) {
 
 // TestClientsVanish: clients that send writes and disconnect at once,
 // while their replies wait for durability, are cleaned up: the writes
-// they sent whole are applied, and Close returns.
+// they sent whole are applied, Close returns, and DB.Close made them
+// durable (a power loss after it keeps all of them).
 func TestClientsVanish(t *testing.T) {
 	e := newEnv(t, nil)
 	var wg sync.WaitGroup
@@ -229,6 +230,16 @@ func TestClientsVanish(t *testing.T) {
 	}
 	if n := db.stats.clients.Load(); n != 0 {
 		t.Fatalf("connected_clients = %d after Close", n)
+	}
+	o := e.opts
+	o.FS = e.opts.FS.(*vfs.MemFS).CrashClone(vfs.CrashOptions{})
+	db2, err := Open(e.dir, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if n := db2.ks.n; n != 80 {
+		t.Fatalf("%d keys after a power loss that followed Close, want 80", n)
 	}
 }
 

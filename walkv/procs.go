@@ -32,10 +32,7 @@ func (p *procs) apply(db *DB) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if db.Fsync() == FsyncAlways || db.snap.running.Load() {
-		if p.own {
-			runtime.SetDefaultGOMAXPROCS()
-			p.own = false
-		}
+		p.restore()
 		return
 	}
 	if p.loops < p.def { // never more Ps than the default (a CPU quota)
@@ -48,6 +45,12 @@ func (p *procs) apply(db *DB) {
 func (p *procs) release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.restore()
+}
+
+// restore returns to the runtime's default if GOMAXPROCS is ours.
+// REQUIRES: mu held.
+func (p *procs) restore() {
 	if p.own {
 		runtime.SetDefaultGOMAXPROCS()
 		p.own = false
