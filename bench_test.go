@@ -157,12 +157,25 @@ func benchRead(b *testing.B, dir string, noCopy bool, first, last uint64) {
 }
 
 // BenchmarkOpen measures reopening a cleanly closed log of 200,000 entries
-// and reading its last entry. heapMiB is the heap in use right after Open
-// (the largest value seen), which shows that Open does not load the log.
+// and reading its last entry, with 8 MiB segments (7 of them) and 1 MiB
+// segments (55), each with and without Options.EagerOpen: by default the
+// time does not grow with the number of segments. heapMiB is the heap in
+// use right after Open (the largest value seen), which shows that Open
+// does not load the log.
 func BenchmarkOpen(b *testing.B) {
-	dir := b.TempDir()
-	prefill(b, dir, openEntries, openSize, openSegment)
-	opts := &wal.Options{SegmentSize: openSegment}
+	for _, segSize := range []int{openSegment, openSegment / 8} {
+		dir := b.TempDir()
+		prefill(b, dir, openEntries, openSize, segSize)
+		for _, eager := range []bool{false, true} {
+			name := fmt.Sprintf("segment=%dMiB/eager=%v", segSize>>20, eager)
+			b.Run(name, func(b *testing.B) {
+				benchOpen(b, dir, &wal.Options{SegmentSize: segSize, EagerOpen: eager})
+			})
+		}
+	}
+}
+
+func benchOpen(b *testing.B, dir string, opts *wal.Options) {
 	var ms runtime.MemStats
 	var heap uint64
 	b.ReportAllocs()

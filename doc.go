@@ -47,11 +47,14 @@
 //
 // # Recovery
 //
-// Open scans only the tail segment. A torn tail (a partial record, an
-// incomplete batch, preallocated zeros, garbage after the last good record)
-// is truncated. Damage that a later sync marker proves was durable, a
-// damaged sealed segment, or a missing segment is ErrCorrupt naming the
-// file and offset; RecoveryMode selects stricter or point-in-time
-// behaviour. Recovery() reports what was found and dropped. Recovery is
+// Open scans only the tail segment, and opens only the first and the last
+// two segments: the others are opened and checked on first use, so Open
+// takes the same time for any length of log (Options.EagerOpen opens them
+// all). A torn tail (a partial record, an incomplete batch, preallocated
+// zeros, garbage after the last good record) is truncated. Damage that a
+// later sync marker proves was durable, a damaged sealed segment, or a
+// missing segment is ErrCorrupt naming the file and offset (for a segment
+// opened on first use, at that use); RecoveryMode selects stricter or
+// point-in-time behaviour. Recovery() reports what was found and dropped. Recovery is
 // idempotent, and a crash during it is harmless.
 package wal

@@ -26,13 +26,27 @@ func (l *Log) Segments() []SegmentInfo {
 	var out []SegmentInfo
 	for _, s := range l.sealed {
 		out = append(out, SegmentInfo{Name: s.name, Seq: s.seq, FirstIndex: s.first, LastIndex: s.last(),
-			Size: s.indexOff, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
+			Size: l.recordBytes(s), Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
 	}
 	if t := l.tail; t != nil {
 		out = append(out, SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first,
 			LastIndex: t.first + uint64(len(l.tailOffs)) - 1, Size: l.lsn - l.tailBase, Reset: t.flags&flagReset != 0})
 	}
 	return out
+}
+
+// recordBytes is the size of a sealed segment's records. For a segment not
+// opened yet (lazy.go) it follows from the file's size without opening it:
+// the index block and trailer take 4 bytes per entry plus 40. 0 if unknown.
+func (l *Log) recordBytes(s *segment) int64 {
+	if s.lazy == nil || s.lazy.done.Load() {
+		return s.indexOff
+	}
+	fi, err := l.fs.Stat(s.path)
+	if err != nil {
+		return 0
+	}
+	return max(fi.Size()-int64(4*s.count)-segTrailerSize, 0)
 }
 
 // Verify re-reads every record of every segment and checks its checksum,
@@ -43,7 +57,7 @@ func (l *Log) Segments() []SegmentInfo {
 // ErrCorrupt and naming the segment and offset. Entries still in the write
 // buffer are not checked; Sync first to include them.
 func (l *Log) Verify(progress func(done, total int64)) error {
-	segs, ends, err := l.verifyTargets()
+	segs, ends, problems, err := l.verifyTargets()
 	if err != nil {
 		return err
 	}
@@ -56,7 +70,6 @@ func (l *Log) Verify(progress func(done, total int64)) error {
 	for _, e := range ends {
 		total += e - segHeaderSize
 	}
-	var problems []error
 	for i, s := range segs {
 		if err := verifySegment(s, ends[i], &done, total, progress); err != nil {
 			problems = append(problems, err)
@@ -65,16 +78,19 @@ func (l *Log) Verify(progress func(done, total int64)) error {
 	return errors.Join(problems...)
 }
 
-// verifyTargets pins the segments and where their records end.
-func (l *Log) verifyTargets() ([]*segment, []int64, error) {
+// verifyTargets pins the segments and where their records end, opening
+// those Open left closed; the ones that fail to open are problems.
+func (l *Log) verifyTargets() (segs []*segment, ends []int64, problems []error, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, nil, ErrClosed
+		return nil, nil, nil, ErrClosed
 	}
-	var segs []*segment
-	var ends []int64
 	for _, s := range l.sealed {
+		if err := s.ready(); err != nil {
+			problems = append(problems, err)
+			continue
+		}
 		s.acquire()
 		segs, ends = append(segs, s), append(ends, s.indexOff)
 	}
@@ -82,7 +98,7 @@ func (l *Log) verifyTargets() ([]*segment, []int64, error) {
 		t.acquire()
 		segs, ends = append(segs, t), append(ends, l.written-l.tailBase)
 	}
-	return segs, ends, nil
+	return segs, ends, problems, nil
 }
 
 // verifySegment checks one segment's records in [header, end).

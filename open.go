@@ -261,12 +261,18 @@ func (r *opener) loadSegments() error {
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
-	// Open every file first and hint the kernel to fetch each header and
-	// trailer (the only bytes Open reads of a sealed segment), so that on
-	// a cold cache those reads overlap on the device instead of costing
+	// Segments between the first and the last two may be left closed
+	// until first use (see lazyRange); the others are opened and checked
+	// now. Open every file first and hint the kernel to fetch each header
+	// and trailer (the only bytes Open reads of a sealed segment), so that
+	// on a cold cache those reads overlap on the device instead of costing
 	// one random read after another per segment.
+	lo, hi := r.lazyRange(len(found), func(i int) (uint64, uint64) { return found[i].seq, found[i].first })
 	files := make([]openedFile, len(found))
 	for i, n := range found {
+		if i >= lo && i < hi {
+			continue
+		}
 		of, err := r.openFile(n.name)
 		if err != nil {
 			closeFiles(files[:i])
@@ -281,6 +287,12 @@ func (r *opener) loadSegments() error {
 		}
 	}
 	for i, n := range found {
+		if i >= lo && i < hi {
+			s := newSegment(nil, r.l.dir, n.name, segHeader{seq: n.seq, first: n.first})
+			s.lazy = &lazyOpen{fs: r.l.fs, noMmap: r.l.opts.NoMmap}
+			r.segs = append(r.segs, s)
+			continue
+		}
 		s, err := r.openSegment(files[i], n.name, n.seq, n.first, i == len(found)-1)
 		if err != nil {
 			closeFiles(files[i+1:])
@@ -293,15 +305,55 @@ func (r *opener) loadSegments() error {
 	return nil
 }
 
+// lazyRange returns the segments [lo, hi) of the n in seq order that Open
+// may leave closed until first use. Never the first: only the oldest
+// segment and the newest can be reset segments (Reset deletes every older
+// segment before any newer one is created; TruncateFront deletes from the
+// front), and a reset segment's seq decides which META fields still hold.
+// Never the last two: the last may be an unfinished creation that
+// recovery removes, and the one before it then becomes the last, which
+// recovery may unseal. A segment in between qualifies when its file name
+// alone tells Open all it needs:
+//   - its successor's first index is not below its own, so its entry count
+//     is known (a decreasing first index is damage, which the eager checks
+//     report);
+//   - no interrupted TruncateBack may need to cut it: if META's backSeq
+//     covers it, its entries (up to its successor's first index) are all
+//     at or below META's back.
+//
+// A read-only log, and Options.EagerOpen, open every segment.
+func (r *opener) lazyRange(n int, at func(i int) (seq, first uint64)) (lo, hi int) {
+	l := r.l
+	if l.readOnly || l.opts.EagerOpen || n < 4 {
+		return 0, 0
+	}
+	hi = 1
+	for ; hi+2 < n; hi++ {
+		seq, first := at(hi)
+		_, next := at(hi + 1)
+		if next < first {
+			break
+		}
+		if m := l.meta; r.hasMeta && m.backSeq > 0 && seq <= m.backSeq && next-1 > m.back {
+			break
+		}
+	}
+	return 1, hi
+}
+
 // openedFile is a segment file opened by loadSegments, with its size.
 type openedFile struct {
 	f    vfs.File
 	size int64
 }
 
+// closeFiles closes the files opened (lazily opened segments' slots are
+// empty).
 func closeFiles(fs []openedFile) {
 	for _, of := range fs {
-		_ = of.f.Close()
+		if of.f != nil {
+			_ = of.f.Close()
+		}
 	}
 }
 

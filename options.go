@@ -110,6 +110,17 @@ type Options struct {
 	NoPreallocate bool
 	// NoMmap reads sealed segments with pread instead of a memory map.
 	NoMmap bool
+	// EagerOpen makes Open open every segment file and check its header
+	// and trailer, and so the whole chain of segments, before it returns.
+	// By default Open opens only the last two segments and leaves the
+	// older, sealed ones closed until an entry of theirs is read (or the
+	// log is truncated or verified through them): their index ranges
+	// follow from the file names, so Open's time and memory do not grow
+	// with the log. A missing or damaged old segment is then reported as
+	// ErrCorrupt by the first read of its range instead of by Open;
+	// Verify, and walctl verify, still check every segment. Read-only
+	// logs always open eagerly.
+	EagerOpen bool
 	// RecoveryMode; default TolerateTornTail.
 	RecoveryMode RecoveryMode
 

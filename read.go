@@ -20,7 +20,11 @@ func (l *Log) Read(index uint64) ([]byte, error) {
 		if s := v.find(index); s != nil && s.acquire() {
 			data, err := s.read(index, l.opts.NoCopy)
 			s.release()
-			return data, err
+			// A segment retired meanwhile may have been deleted before it
+			// was opened (lazy.go); the locked path tells what is left.
+			if err == nil || !s.retired.Load() {
+				return data, err
+			}
 		}
 	}
 	return l.readSlow(index)
@@ -64,7 +68,7 @@ func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
 		l.mu.Unlock()
 		data, err := s.read(index, l.opts.NoCopy)
 		s.release()
-		return data, false, err
+		return data, err != nil && s.retired.Load(), err
 	}
 	i := index - l.tail.first
 	off := int64(l.tailOffs[i])

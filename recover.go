@@ -30,6 +30,23 @@ func (r *opener) checkSegments() error {
 		if i > 0 && s.first != expect {
 			return corruptf("segment %s starts at index %d, want %d (missing segment?)", s.name, s.first, expect)
 		}
+		if s.lazy != nil && i+1 < len(r.segs) && r.segs[i+1].first >= s.first {
+			// Left closed; its count is what its successor's name implies,
+			// and opening it checks that (lazy.go).
+			s.sealed, s.count = true, r.segs[i+1].first-s.first
+			s.lazy.want = s.count
+			r.l.sealed = append(r.l.sealed, s)
+			expect = s.first + s.count
+			continue
+		}
+		if s.lazy != nil {
+			// The drops above left it without a usable successor.
+			var err error
+			if s, err = r.openNow(s); err != nil {
+				return err
+			}
+			r.segs[i] = s
+		}
 		count, err := r.checkSegment(s, i == len(r.segs)-1)
 		if err != nil {
 			return err
@@ -37,6 +54,17 @@ func (r *opener) checkSegments() error {
 		expect = s.first + count
 	}
 	return nil
+}
+
+// openNow opens a segment that loadSegments left closed, as it opens the
+// others. It was sealed before the last two segments once, so an all-zero
+// header there is corruption, not an unfinished creation.
+func (r *opener) openNow(s *segment) (*segment, error) {
+	of, err := r.openFile(s.name)
+	if err != nil {
+		return nil, err
+	}
+	return r.openSegment(of, s.name, s.seq, s.first, false)
 }
 
 // dropBelowMetaFront removes segments that hold only entries below META's
@@ -350,7 +378,7 @@ func (r *opener) setState() {
 // clean-close marker.
 func closedCleanly(s *segment) bool {
 	const n = record.HeaderSize + 1
-	if !s.sealed || s.indexOff < segHeaderSize+n {
+	if !s.sealed || s.ready() != nil || s.indexOff < segHeaderSize+n {
 		return false
 	}
 	b := make([]byte, n)

@@ -276,8 +276,9 @@ func TestCleanCloseProvesEverything(t *testing.T) {
 
 // TestSealedSegmentDamage: sealed segments are not scanned at Open, but a
 // damaged record is ErrCorrupt on Read (never served), a damaged trailer or
-// a missing middle segment fails Open, and a zero-length tail file and
-// stray temporary files are removed.
+// header or a missing middle segment fails Open with EagerOpen (without it,
+// see TestLazySegmentDamage), and a zero-length tail file and stray
+// temporary files are removed.
 func TestSealedSegmentDamage(t *testing.T) {
 	fs := vfs.NewMem()
 	o := &Options{FS: fs, SegmentSize: 1 << 10}
@@ -321,7 +322,7 @@ func TestSealedSegmentDamage(t *testing.T) {
 		b := append([]byte(nil), second...)
 		b[len(b)-3] ^= 0xff
 		writeFile(t, c, segs[1], b)
-		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c}); !errors.Is(err, ErrCorrupt) {
+		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c, EagerOpen: true}); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("Open with damaged trailer = %v, want ErrCorrupt", err)
 		}
 	})
@@ -330,7 +331,7 @@ func TestSealedSegmentDamage(t *testing.T) {
 		if err := c.Remove(segs[1]); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c}); !errors.Is(err, ErrCorrupt) {
+		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c, EagerOpen: true}); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("Open with a missing segment = %v, want ErrCorrupt", err)
 		}
 	})
@@ -339,7 +340,7 @@ func TestSealedSegmentDamage(t *testing.T) {
 		b := append([]byte(nil), second...)
 		b[20] ^= 1
 		writeFile(t, c, segs[1], b)
-		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c}); !errors.Is(err, ErrCorrupt) {
+		if _, err := Open(memDir, &Options{SegmentSize: 64 << 10, FS: c, EagerOpen: true}); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("Open with a damaged header = %v, want ErrCorrupt", err)
 		}
 	})

@@ -42,6 +42,11 @@ type segment struct {
 	// 1 good, 2 bad.
 	indexState atomic.Uint32
 
+	// lazy is set for a sealed segment Open did not open; until
+	// lazy.ready succeeds, f is nil and the fields that come from the
+	// file (indexOff, indexCRC, data) are unset. See lazy.go.
+	lazy *lazyOpen
+
 	// wbOff is the tail's file offset below which write-back was asked
 	// for (see startWriteback); the flush role (Log.flushing) guards it.
 	wbOff int64
@@ -71,7 +76,9 @@ func (s *segment) release() {
 		if s.unmap != nil {
 			_ = s.unmap()
 		}
-		_ = s.f.Close()
+		if s.f != nil {
+			_ = s.f.Close()
+		}
 		close(s.gone)
 	}
 }
@@ -140,8 +147,13 @@ func (s *segment) slice(off, n int64) ([]byte, error) {
 	return p, s.readAt(p, off)
 }
 
-// checkIndex verifies the index block's checksum once.
+// checkIndex opens a lazily opened segment and verifies the index
+// block's checksum, once. Every access to a sealed segment's file goes
+// through it.
 func (s *segment) checkIndex() error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	switch s.indexState.Load() {
 	case 1:
 		return nil
