@@ -106,7 +106,8 @@ func BenchmarkWriteBatch(b *testing.B) {
 
 // BenchmarkRead measures random reads of entries in sealed segments (the
 // lock-free, memory-mapped path) and in the tail segment (pread under the
-// mutex), with and without Options.NoCopy.
+// mutex): Read (a fresh copy), Read with Options.NoCopy, and AppendEntry
+// into one reused buffer.
 func BenchmarkRead(b *testing.B) {
 	dir := b.TempDir()
 	prefill(b, dir, readEntries, readSize, readSegment)
@@ -123,28 +124,32 @@ func BenchmarkRead(b *testing.B) {
 	}
 	for _, r := range ranges {
 		b.Run(r.name, func(b *testing.B) {
-			for _, noCopy := range []bool{false, true} {
-				name := "copy"
-				if noCopy {
-					name = "nocopy"
-				}
-				b.Run(name, func(b *testing.B) {
-					benchRead(b, dir, noCopy, r.first, r.last)
+			for _, mode := range []string{"copy", "nocopy", "append"} {
+				b.Run(mode, func(b *testing.B) {
+					benchRead(b, dir, mode, r.first, r.last)
 				})
 			}
 		})
 	}
 }
 
-func benchRead(b *testing.B, dir string, noCopy bool, first, last uint64) {
-	l := openBench(b, dir, &wal.Options{SegmentSize: readSegment, NoCopy: noCopy})
+func benchRead(b *testing.B, dir, mode string, first, last uint64) {
+	l := openBench(b, dir, &wal.Options{SegmentSize: readSegment, NoCopy: mode == "nocopy"})
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := last - first + 1
+	var buf []byte
 	b.SetBytes(readSize)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		data, err := l.Read(first + rng.Uint64N(n))
+		var data []byte
+		var err error
+		if mode == "append" {
+			data, err = l.AppendEntry(buf[:0], first+rng.Uint64N(n))
+			buf = data
+		} else {
+			data, err = l.Read(first + rng.Uint64N(n))
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -78,6 +78,7 @@ func TestClosedLog(t *testing.T) {
 		"WriteBatch":    func() error { return l.WriteBatch(&b) },
 		"AppendBatch":   func() error { _, err := l.AppendBatch(&b); return err },
 		"Read":          func() error { _, err := l.Read(1); return err },
+		"AppendEntry":   func() error { _, err := l.AppendEntry(nil, 1); return err },
 		"FirstIndex":    func() error { _, err := l.FirstIndex(); return err },
 		"LastIndex":     func() error { _, err := l.LastIndex(); return err },
 		"TruncateFront": func() error { return l.TruncateFront(2) },

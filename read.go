@@ -16,9 +16,33 @@ import (
 // through the memory map; entries in the tail segment are read with pread,
 // or copied from the write buffer if not yet handed to the OS.
 func (l *Log) Read(index uint64) ([]byte, error) {
+	return l.read(nil, index, l.opts.NoCopy)
+}
+
+// AppendEntry appends the entry at index to dst and returns the extended
+// slice, like Read (same checks and errors; on error dst is returned
+// unchanged) but without allocating when dst has room: reading into a
+// reused buffer is the cheapest way to copy entries out, since a fresh
+// copy per read costs an allocation and its garbage, and writing into
+// memory that is not in the CPU cache. Options.NoCopy does not apply.
+func (l *Log) AppendEntry(dst []byte, index uint64) ([]byte, error) {
+	if dst == nil {
+		dst = []byte{}
+	}
+	b, err := l.read(dst, index, false)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+// read implements Read and AppendEntry: the entry is appended to dst, or
+// with a nil dst returned in a slice of its own, which with alias may be
+// the memory map's.
+func (l *Log) read(dst []byte, index uint64, alias bool) ([]byte, error) {
 	if v := l.view.Load(); v != nil && !v.closed && index >= v.first {
 		if s := v.find(index); s != nil && s.acquire() {
-			data, err := s.read(index, l.opts.NoCopy)
+			data, err := s.read(dst, index, alias)
 			s.release()
 			// A segment retired meanwhile may have been deleted before it
 			// was opened (lazy.go); the locked path tells what is left.
@@ -27,7 +51,7 @@ func (l *Log) Read(index uint64) ([]byte, error) {
 			}
 		}
 	}
-	return l.readSlow(index)
+	return l.readSlow(dst, index, alias)
 }
 
 // find returns the sealed segment holding index, or nil.
@@ -43,16 +67,16 @@ func (v *view) find(index uint64) *segment {
 // one the lock-free path missed because of a concurrent change. A tail read
 // that races with TruncateBack may see other bytes; it then retries, and
 // the retry reports ErrNotFound if the entry is gone.
-func (l *Log) readSlow(index uint64) ([]byte, error) {
+func (l *Log) readSlow(dst []byte, index uint64, alias bool) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		data, retry, err := l.readLocked(index)
+		data, retry, err := l.readLocked(dst, index, alias)
 		if !retry || attempt == 2 {
 			return data, err
 		}
 	}
 }
 
-func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
+func (l *Log) readLocked(dst []byte, index uint64, alias bool) (data []byte, retry bool, err error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -66,7 +90,7 @@ func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
 		s := (&view{sealed: l.sealed}).find(index)
 		s.acquire() // published segments hold the log's reference
 		l.mu.Unlock()
-		data, err := s.read(index, l.opts.NoCopy)
+		data, err := s.read(dst, index, alias)
 		s.release()
 		return data, err != nil && s.retired.Load(), err
 	}
@@ -75,7 +99,7 @@ func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
 	if b := l.buffered(off + l.tailBase); b != nil {
 		data, err := decodeEntry(b, index)
 		if err == nil {
-			data = append([]byte(nil), data...)
+			data = append(dst, data...)
 		}
 		l.mu.Unlock()
 		return data, false, err
@@ -89,6 +113,9 @@ func (l *Log) readLocked(index uint64) (data []byte, retry bool, err error) {
 	l.mu.Unlock()
 	data, err = readTail(t, index, off, end)
 	t.release()
+	if err == nil && dst != nil {
+		data = append(dst, data...)
+	}
 	return data, err != nil, err
 }
 

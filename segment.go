@@ -227,9 +227,9 @@ func (s *segment) recordBounds(index uint64) (off, end int64, err error) {
 	return off, end, nil
 }
 
-// read returns the payload of entry index of a sealed segment, verified.
-// With alias, the result may alias the memory map.
-func (s *segment) read(index uint64, alias bool) ([]byte, error) {
+// read appends the payload of entry index of a sealed segment, verified,
+// to dst. With alias and a nil dst, the result may alias the memory map.
+func (s *segment) read(dst []byte, index uint64, alias bool) ([]byte, error) {
 	off, end, err := s.recordBounds(index)
 	if err != nil {
 		return nil, err
@@ -242,13 +242,10 @@ func (s *segment) read(index uint64, alias bool) ([]byte, error) {
 	if err != nil {
 		return nil, corruptf("segment %s offset %d index %d: %v", s.name, off, index, err)
 	}
-	if alias && s.data != nil {
+	if dst == nil && (alias || s.data == nil) { // p aliases the map, or is a fresh copy
 		return p, nil
 	}
-	if s.data != nil {
-		return append([]byte(nil), p...), nil
-	}
-	return p, nil
+	return append(dst, p...), nil
 }
 
 // decodeEntry decodes the entry record at the start of b and checks that it

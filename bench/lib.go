@@ -47,7 +47,10 @@ type Log interface {
 	Append(p []byte) error
 	// AppendBatch adds the entries as one unit, durable per the mode.
 	AppendBatch(ps [][]byte) error
-	// Read returns entry i (1-based).
+	// Read returns entry i (1-based). The result need only stay valid
+	// until the next call on this Log (W6 compares it and drops it), so a
+	// library may return its own memory, as etcd's in-memory log does, or
+	// copy into a reused buffer; Read is never called concurrently.
 	Read(i uint64) ([]byte, error)
 	// Last returns the last entry, doing whatever a user of the library
 	// must do after a restart to find it.

@@ -1,0 +1,90 @@
+package wal
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestAppendEntry: AppendEntry appends exactly what Read returns, from
+// sealed segments, the written tail and the write buffer, with and
+// without NoCopy; it reuses dst's room, never aliases the log's memory,
+// and on error returns dst unchanged.
+func TestAppendEntry(t *testing.T) {
+	for _, noCopy := range []bool{false, true} {
+		t.Run(map[bool]string{false: "copy", true: "nocopy"}[noCopy], func(t *testing.T) {
+			// SyncNever with a large buffer keeps the newest entries in
+			// the write buffer until the explicit flush below.
+			l := mustOpen(t, t.TempDir(), &Options{SegmentSize: 4 << 10, NoCopy: noCopy, SyncPolicy: SyncNever,
+				BufferSize: 1 << 20, FlushInterval: time.Hour})
+			defer l.Close()
+			fill(t, l, 200, 3)
+			if err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			fill(t, l, 230, 3)
+			l.mu.Lock()
+			buffered := l.written < l.lsn
+			l.mu.Unlock()
+			if !buffered {
+				t.Fatal("the newest entries are not in the write buffer")
+			}
+			prefix := []byte("prefix:")
+			buf := make([]byte, 0, 4096)
+			for i := uint64(1); i <= 230; i++ {
+				want, err := l.Read(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := l.AppendEntry(append(buf[:0], prefix...), i)
+				if err != nil {
+					t.Fatalf("AppendEntry(%d): %v", i, err)
+				}
+				if !bytes.Equal(got, append(append([]byte(nil), prefix...), want...)) {
+					t.Fatalf("AppendEntry(%d) = %q, want prefix + %q", i, got, want)
+				}
+				if &got[0] != &buf[:1][0] {
+					t.Fatalf("AppendEntry(%d) did not use dst's room", i)
+				}
+				// Scribbling on the result must not reach the log.
+				for j := range got {
+					got[j] = 0xee
+				}
+				again, err := l.Read(i)
+				if err != nil || !bytes.Equal(again, want) {
+					t.Fatalf("Read(%d) after changing AppendEntry's result = %q, %v", i, again, err)
+				}
+			}
+			if got, err := l.AppendEntry(nil, 5); err != nil || !bytes.Equal(got, payload(5, 3)) {
+				t.Fatalf("AppendEntry(nil, 5) = %q, %v", got, err)
+			}
+			dst := []byte("keep")
+			for _, i := range []uint64{0, 231} {
+				got, err := l.AppendEntry(dst, i)
+				if !errors.Is(err, ErrNotFound) || !bytes.Equal(got, dst) {
+					t.Fatalf("AppendEntry(dst, %d) = %q, %v; want dst unchanged and ErrNotFound", i, got, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAppendEntryAllocates: into a buffer with room, AppendEntry of a
+// sealed entry allocates nothing.
+func TestAppendEntryAllocates(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), &Options{SegmentSize: 4 << 10})
+	defer l.Close()
+	fill(t, l, 100, 0)
+	buf := make([]byte, 0, 1024)
+	var err error
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, err = l.AppendEntry(buf[:0], 7)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs != 0 {
+		t.Fatalf("AppendEntry allocates %.1f times per call, want 0", allocs)
+	}
+}
