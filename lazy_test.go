@@ -314,3 +314,69 @@ func checkRangeGen(t *testing.T, l *Log, from, to, gen uint64) {
 		}
 	}
 }
+
+// FuzzLazySegment replaces a segment that Open leaves closed with fuzzed
+// bytes. Open (which does not look at it) must succeed; every entry
+// outside its range must read back intact; an entry inside it is either
+// served intact or ErrCorrupt; Verify, EagerOpen and OpenReadOnly must not
+// panic.
+func FuzzLazySegment(f *testing.F) {
+	base := vfs.NewMem()
+	l, err := Open(memDir, &Options{FS: base, SegmentSize: 1 << 10})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := uint64(1); i <= 80; i++ {
+		if err := l.Write(i, payload(i, 0)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		f.Fatal(err)
+	}
+	segs := memSegments(f, base)
+	if len(segs) < 6 {
+		f.Fatalf("want at least 6 segments, have %d", len(segs))
+	}
+	victim := segs[2]
+	lo, hi := segFirst(f, victim), segFirst(f, segs[3])-1
+	orig := readFileRaw(base, victim)
+	f.Add(orig)
+	f.Add(orig[:len(orig)-1])
+	f.Add(orig[:segHeaderSize])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fs := liveClone(base)
+		writeFile(t, fs, victim, b)
+		l, err := Open(memDir, &Options{FS: fs, SegmentSize: 1 << 10})
+		if err != nil {
+			t.Fatalf("Open with a damaged segment it leaves closed: %v", err)
+		}
+		for i := uint64(1); i <= 80; i++ {
+			data, err := l.Read(i)
+			inVictim := i >= lo && i <= hi
+			switch {
+			case err == nil:
+				if _, perr := checkPayload(i, data); perr != nil {
+					t.Fatalf("Read(%d) served a wrong entry: %v", i, perr)
+				}
+			case !inVictim:
+				t.Fatalf("Read(%d) outside the damaged segment: %v", i, err)
+			case !errors.Is(err, ErrCorrupt):
+				t.Fatalf("Read(%d) in the damaged segment = %v, want ErrCorrupt", i, err)
+			}
+		}
+		_ = l.Verify(nil)
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, open := range []func(string, *Options) (*Log, error){Open, OpenReadOnly} {
+			if l, err := open(memDir, &Options{FS: fs, SegmentSize: 1 << 10, EagerOpen: true}); err == nil {
+				for i := uint64(1); i <= 80; i++ {
+					_, _ = l.Read(i)
+				}
+				_ = l.Close()
+			}
+		}
+	})
+}
