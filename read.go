@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/waldb/wal/record"
@@ -111,11 +112,8 @@ func (l *Log) readLocked(dst []byte, index uint64, alias bool) (data []byte, ret
 	t := l.tail
 	t.acquire()
 	l.mu.Unlock()
-	data, err = readTail(t, index, off, end)
+	data, err = readTail(t, dst, index, off, end)
 	t.release()
-	if err == nil && dst != nil {
-		data = append(dst, data...)
-	}
 	return data, err != nil, err
 }
 
@@ -132,12 +130,16 @@ func (l *Log) buffered(pos int64) []byte {
 	return l.buf[pos-int64(len(l.flushBuf)):]
 }
 
-// readTail reads entry index from the tail file at [off, end).
-func readTail(t *segment, index uint64, off, end int64) ([]byte, error) {
+// readTail reads entry index from the tail file at [off, end) and appends
+// its payload to dst, reading into dst's spare room; with a nil dst it
+// returns a slice of a fresh buffer.
+func readTail(t *segment, dst []byte, index uint64, off, end int64) ([]byte, error) {
 	if end-off < record.HeaderSize {
 		return nil, corruptf("segment %s offset %d: record bounds [%d,%d)", t.name, off, off, end)
 	}
-	b := make([]byte, end-off)
+	n := len(dst)
+	buf := slices.Grow(dst, int(end-off))[:n+int(end-off)]
+	b := buf[n:]
 	if _, err := t.f.ReadAt(b, off); err != nil {
 		return nil, fmt.Errorf("wal: segment %s offset %d: %w", t.name, off, err)
 	}
@@ -145,5 +147,8 @@ func readTail(t *segment, index uint64, off, end int64) ([]byte, error) {
 	if err != nil {
 		return nil, corruptf("segment %s offset %d index %d: %v", t.name, off, index, err)
 	}
-	return data, nil
+	if dst == nil {
+		return data, nil
+	}
+	return buf[:n+copy(b, data)], nil
 }

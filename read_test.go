@@ -70,21 +70,31 @@ func TestAppendEntry(t *testing.T) {
 	}
 }
 
-// TestAppendEntryAllocates: into a buffer with room, AppendEntry of a
-// sealed entry allocates nothing.
+// TestAppendEntryAllocates: into a buffer with room, AppendEntry of an
+// entry in a sealed segment or in the tail's file allocates nothing.
 func TestAppendEntryAllocates(t *testing.T) {
 	l := mustOpen(t, t.TempDir(), &Options{SegmentSize: 4 << 10})
 	defer l.Close()
 	fill(t, l, 100, 0)
-	buf := make([]byte, 0, 1024)
-	var err error
-	allocs := testing.AllocsPerRun(100, func() {
-		buf, err = l.AppendEntry(buf[:0], 7)
-	})
-	if err != nil {
-		t.Fatal(err)
+	segs := l.Segments()
+	tail := segs[len(segs)-1]
+	if tail.Sealed || tail.LastIndex != 100 || tail.FirstIndex > 99 || !segs[0].Sealed {
+		t.Fatalf("want sealed segments and entries in the tail, have %+v", segs)
 	}
-	if allocs != 0 {
-		t.Fatalf("AppendEntry allocates %.1f times per call, want 0", allocs)
+	for _, i := range []uint64{7, 99} {
+		buf := make([]byte, 0, 1024)
+		var err error
+		allocs := testing.AllocsPerRun(100, func() {
+			buf, err = l.AppendEntry(buf[:0], i)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := checkPayload(i, buf); err != nil {
+			t.Fatal(err)
+		}
+		if allocs != 0 {
+			t.Fatalf("AppendEntry(%d) allocates %.1f times per call, want 0", i, allocs)
+		}
 	}
 }
