@@ -141,22 +141,19 @@ func (db *DB) snapshot() error {
 // or below index cut (their transactions are in a durable snapshot). The
 // entries of the segment holding cut stay; recovery skips them by id.
 //
-// It removes one segment per TruncateFront call, oldest first. A single
-// TruncateFront that deletes several segments is not crash-safe: it
-// unlinks them without a directory fsync in between, a power loss can keep
-// a later unlink and lose an earlier one, and wal.Open then fails with
-// wal.ErrCorrupt ("missing segment?") because it checks that segments are
-// contiguous before it drops those below META's first index. Removing the
-// oldest segment alone can leave at worst that one segment, which Open
-// drops.
+// One TruncateFront removes them all: it records the new first index in
+// META before unlinking, and wal.Open drops whatever segments a crash part
+// way left below it (wal's TestPowerLossDuringMultiSegmentTruncateFront).
 func (db *DB) truncateLog(cut uint64) error {
+	var front uint64
 	for _, s := range db.log.Segments() {
 		if !s.Sealed || s.LastIndex > cut {
-			return nil
+			break
 		}
-		if err := db.log.TruncateFront(s.LastIndex + 1); err != nil {
-			return err
-		}
+		front = s.LastIndex + 1
 	}
-	return nil
+	if front == 0 {
+		return nil
+	}
+	return db.log.TruncateFront(front)
 }
