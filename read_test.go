@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -96,5 +97,49 @@ func TestAppendEntryAllocates(t *testing.T) {
 		if allocs != 0 {
 			t.Fatalf("AppendEntry(%d) allocates %.1f times per call, want 0", i, allocs)
 		}
+	}
+}
+
+// TestEvenlySpacedGuess: sealed segments of same-sized entries are marked
+// for the read-ahead guess, segments of wildly varying sizes are not, and
+// reads are exact either way.
+func TestEvenlySpacedGuess(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size func(i uint64) int
+		want bool
+	}{
+		{"same size", func(uint64) int { return 200 }, true},
+		{"varying", func(i uint64) int { return int(i*7919%97) * int(i*31%13) * 3 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := mustOpen(t, t.TempDir(), &Options{SegmentSize: 64 << 10, SyncPolicy: SyncNever})
+			defer l.Close()
+			entry := func(i uint64) []byte {
+				b := bytes.Repeat([]byte{byte(i)}, tc.size(i)+8)
+				binary.LittleEndian.PutUint64(b, i)
+				return b
+			}
+			for i := uint64(1); i <= 3000; i++ {
+				if err := l.Write(i, entry(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v := l.view.Load()
+			if len(v.sealed) < 2 {
+				t.Fatalf("%d sealed segments, want 2 or more", len(v.sealed))
+			}
+			for i := uint64(1); i <= 3000; i++ {
+				b, err := l.Read(i)
+				if err != nil || !bytes.Equal(b, entry(i)) {
+					t.Fatalf("Read(%d) = %d bytes, %v", i, len(b), err)
+				}
+			}
+			for _, s := range v.sealed {
+				if got := s.guess.Load(); got != tc.want {
+					t.Errorf("segment %s: guess = %v, want %v", s.name, got, tc.want)
+				}
+			}
+		})
 	}
 }

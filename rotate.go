@@ -157,6 +157,7 @@ func (l *Log) sealSegment(s *segment, offs []uint32, end int64) error {
 		return err
 	}
 	s.seal(t, size, l.opts.NoMmap)
+	s.guess.Store(s.evenlySpaced(blk))
 	s.indexState.Store(1)
 	return nil
 }

@@ -3,6 +3,7 @@ package wal
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/waldb/wal/record"
@@ -41,6 +42,10 @@ type segment struct {
 	// indexState caches the verification of the index block: 0 unknown,
 	// 1 good, 2 bad.
 	indexState atomic.Uint32
+	// guess is set, before indexState becomes 1, if the records are
+	// evenly spaced enough for recordBounds to guess where one starts
+	// (see evenlySpaced).
+	guess atomic.Bool
 
 	// lazy is set for a sealed segment Open did not open; until
 	// lazy.ready succeeds, f is nil and the fields that come from the
@@ -97,6 +102,7 @@ func (s *segment) unseal() {
 	}
 	s.data, s.unmap, s.sealed, s.count = nil, nil, false, 0
 	s.indexState.Store(0)
+	s.guess.Store(false)
 }
 
 // last is the index of a sealed segment's last entry.
@@ -168,8 +174,41 @@ func (s *segment) checkIndex() error {
 		s.indexState.Store(2)
 		return s.checkIndex()
 	}
+	s.guess.Store(s.evenlySpaced(b))
 	s.indexState.Store(1)
 	return nil
+}
+
+// evenlySpaced reports whether the records of a memory-mapped sealed
+// segment, whose index block is idx, start close enough to where even
+// spacing puts them (guessAt) for that guess to land inside the record:
+// within half an average record for at least 9 of 10 of up to 1,024
+// sampled entries. Logs of similar-sized entries qualify; for them a
+// random read can touch the record while the index slot is still being
+// fetched from memory, overlapping two cache misses that are otherwise
+// paid one after the other (README, "Performance", W6). For other logs
+// the guess is off and costs one atomic load per read.
+func (s *segment) evenlySpaced(idx []byte) bool {
+	if s.data == nil || s.count < 64 {
+		return false
+	}
+	half := uint64(s.indexOff-segHeaderSize) / s.count / 2
+	step := max(s.count/1024, 1)
+	var n, near uint64
+	for i := uint64(0); i < s.count; i += step {
+		off, g := uint64(binary.LittleEndian.Uint32(idx[4*i:])), uint64(s.guessAt(i))
+		if max(off, g)-min(off, g) <= half {
+			near++
+		}
+		n++
+	}
+	return near*10 >= n*9
+}
+
+// guessAt is where entry i of a sealed segment would start if its records
+// were evenly spaced. REQUIRES: i < count.
+func (s *segment) guessAt(i uint64) int64 {
+	return segHeaderSize + int64(uint64(s.indexOff-segHeaderSize)*i/s.count)
 }
 
 // offsets returns the record offsets of the first n entries of a sealed
@@ -208,6 +247,11 @@ func (s *segment) recordBounds(index uint64) (off, end int64, err error) {
 			end = int64(s.heapOffs[i+1])
 		}
 		return off, end, nil
+	}
+	if s.guess.Load() {
+		// Start fetching the record's probable first bytes now; the
+		// value is not used (evenlySpaced).
+		runtime.KeepAlive(s.data[s.guessAt(i)])
 	}
 	n := int64(8)
 	if i+1 == s.count {
