@@ -105,10 +105,11 @@ func (s *segment) checkLazy(f vfs.File, want uint64) (segTrailer, int64, error) 
 	case h.seq != s.seq || h.first != s.first:
 		return segTrailer{}, 0, corruptf("segment %s: header says seq %d first %d", s.name, h.seq, h.first)
 	case h.flags&flagReset != 0:
-		// Reset deletes every older segment before it returns, and no
-		// segment is created meanwhile: a reset segment with a successor
-		// cannot come from this library.
-		return segTrailer{}, 0, corruptf("segment %s: a reset segment before the last one", s.name)
+		// A segment opened here always has older segments (Open opens the
+		// first itself), and Reset deletes every older segment before any
+		// newer one is created: a reset segment after older ones can only
+		// be the last, which Open opens itself too.
+		return segTrailer{}, 0, corruptf("segment %s: a reset segment after older segments", s.name)
 	}
 	t, ok := decodeSegTrailer(b[segHeaderSize:], size)
 	if !ok || t.first != s.first {
