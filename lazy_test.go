@@ -380,3 +380,45 @@ func FuzzLazySegment(f *testing.F) {
 		}
 	})
 }
+
+// TestResetRemovalFailureIsSticky: if Reset (here by emptying the log)
+// cannot delete the older segments, the log fails instead of creating
+// newer segments after the reset segment: Open finds a reset segment only
+// first or last (lazyEnd), so one in the middle, after older segments,
+// would let a reopened log serve the entries the reset removed.
+func TestResetRemovalFailureIsSticky(t *testing.T) {
+	fs := vfs.NewMem()
+	var failRemove atomic.Bool
+	inj := errorfs.InjectorFunc(func(op errorfs.Op, p string) error {
+		if op == errorfs.OpRemove && failRemove.Load() {
+			return errors.New("injected unlink failure")
+		}
+		return nil
+	})
+	o := &Options{FS: errorfs.Wrap(fs, inj), SegmentSize: 1 << 10}
+	l := mustOpen(t, memDir, o)
+	fill(t, l, 100, 0)
+	failRemove.Store(true)
+	if err := l.TruncateFront(101); err == nil {
+		t.Fatal("TruncateFront(101) with unlink failing = nil")
+	}
+	failRemove.Store(false)
+	if err := l.Write(101, payload(101, 1)); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Write after a failed reset = %v, want ErrFailed", err)
+	}
+	_ = l.Close()
+
+	l = mustOpen(t, memDir, &Options{FS: fs, SegmentSize: 1 << 10})
+	defer l.Close()
+	if _, err := l.Read(50); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Read(50) after the reset = %v, want ErrNotFound", err)
+	}
+	fill(t, l, 300, 1)
+	mustClose(t, l)
+	l2 := mustOpen(t, memDir, &Options{FS: fs, SegmentSize: 1 << 10})
+	defer l2.Close()
+	checkRangeGen(t, l2, 101, 300, 1)
+	if _, err := l2.Read(50); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Read(50) after more segments = %v, want ErrNotFound", err)
+	}
+}

@@ -262,15 +262,16 @@ func (r *opener) loadSegments() error {
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
 	// Segments between the first and the last two may be left closed
-	// until first use (see lazyRange); the others are opened and checked
+	// until first use (see lazyEnd); the others are opened and checked
 	// now. Open every file first and hint the kernel to fetch each header
 	// and trailer (the only bytes Open reads of a sealed segment), so that
 	// on a cold cache those reads overlap on the device instead of costing
 	// one random read after another per segment.
-	lo, hi := r.lazyRange(len(found), func(i int) (uint64, uint64) { return found[i].seq, found[i].first })
+	hi := r.lazyEnd(len(found), func(i int) (uint64, uint64) { return found[i].seq, found[i].first })
+	lazy := func(i int) bool { return i >= 1 && i < hi }
 	files := make([]openedFile, len(found))
 	for i, n := range found {
-		if i >= lo && i < hi {
+		if lazy(i) {
 			continue
 		}
 		of, err := r.openFile(n.name)
@@ -287,7 +288,7 @@ func (r *opener) loadSegments() error {
 		}
 	}
 	for i, n := range found {
-		if i >= lo && i < hi {
+		if lazy(i) {
 			s := newSegment(nil, r.l.dir, n.name, segHeader{seq: n.seq, first: n.first})
 			s.lazy = &lazyOpen{fs: r.l.fs, noMmap: r.l.opts.NoMmap}
 			r.segs = append(r.segs, s)
@@ -305,11 +306,12 @@ func (r *opener) loadSegments() error {
 	return nil
 }
 
-// lazyRange returns the segments [lo, hi) of the n in seq order that Open
-// may leave closed until first use. Never the first: only the oldest
-// segment and the newest can be reset segments (Reset deletes every older
-// segment before any newer one is created; TruncateFront deletes from the
-// front), and a reset segment's seq decides which META fields still hold.
+// lazyEnd returns hi such that segments [1, hi) of the n in seq order may
+// be left closed until first use (none if hi <= 1). Never the first: only
+// the oldest segment and the newest can be reset segments (Reset deletes
+// every older segment before any newer one is created, failing the log if
+// it cannot; TruncateFront deletes from the front), and a reset segment's
+// seq decides which META fields still hold.
 // Never the last two: the last may be an unfinished creation that
 // recovery removes, and the one before it then becomes the last, which
 // recovery may unseal. A segment in between qualifies when its file name
@@ -322,12 +324,12 @@ func (r *opener) loadSegments() error {
 //     at or below META's back.
 //
 // A read-only log, and Options.EagerOpen, open every segment.
-func (r *opener) lazyRange(n int, at func(i int) (seq, first uint64)) (lo, hi int) {
+func (r *opener) lazyEnd(n int, at func(i int) (seq, first uint64)) int {
 	l := r.l
-	if l.readOnly || l.opts.EagerOpen || n < 4 {
-		return 0, 0
+	if l.readOnly || l.opts.EagerOpen {
+		return 0
 	}
-	hi = 1
+	hi := 1
 	for ; hi+2 < n; hi++ {
 		seq, first := at(hi)
 		_, next := at(hi + 1)
@@ -338,7 +340,7 @@ func (r *opener) lazyRange(n int, at func(i int) (seq, first uint64)) (lo, hi in
 			break
 		}
 	}
-	return 1, hi
+	return hi
 }
 
 // openedFile is a segment file opened by loadSegments, with its size.

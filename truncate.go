@@ -54,7 +54,8 @@ func (l *Log) truncateFront(index uint64) error {
 // installing a snapshot); FirstIndex reports 0 if index is 1, as for a
 // new log. It writes a reset segment that supersedes all
 // older segments, then deletes them; a crash part way leaves the old log or
-// the empty one.
+// the empty one. If a deletion fails, the log fails (ErrFailed) before any
+// newer segment exists, and reopening it completes the reset.
 func (l *Log) Reset(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -89,7 +90,14 @@ func (l *Log) reset(index uint64) error {
 	l.sealed, l.meta, l.synIdx = nil, metaRecord{}, l.last
 	l.noteBack(index - 1)
 	l.publish()
-	return l.removeSegments(dead)
+	if err := l.removeSegments(dead); err != nil {
+		// Older segments may remain. No segment may follow the reset one
+		// until they are gone: Open looks for reset segments only first
+		// and last (lazyEnd). Reopening completes the reset.
+		l.fail(err)
+		return l.err
+	}
+	return nil
 }
 
 // TruncateBack removes every entry after index, which becomes the last.
