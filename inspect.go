@@ -57,7 +57,7 @@ func (l *Log) recordBytes(s *segment) int64 {
 // ErrCorrupt and naming the segment and offset. Entries still in the write
 // buffer are not checked; Sync first to include them.
 func (l *Log) Verify(progress func(done, total int64)) error {
-	segs, ends, problems, err := l.verifyTargets()
+	segs, ends, err := l.verifyTargets()
 	if err != nil {
 		return err
 	}
@@ -66,11 +66,27 @@ func (l *Log) Verify(progress func(done, total int64)) error {
 			s.release()
 		}
 	}()
+	// Segments Open left closed are opened here, without the log's mutex;
+	// those that fail to open are problems (unless a truncation removed
+	// them meanwhile), and are not scanned.
+	var problems []error
 	var total, done int64
-	for _, e := range ends {
-		total += e - segHeaderSize
+	for i, s := range segs {
+		if ends[i] < 0 {
+			if err := s.ready(); err != nil {
+				if !s.retired.Load() {
+					problems = append(problems, err)
+				}
+				continue
+			}
+			ends[i] = s.indexOff
+		}
+		total += ends[i] - segHeaderSize
 	}
 	for i, s := range segs {
+		if ends[i] < 0 {
+			continue
+		}
 		if err := verifySegment(s, ends[i], &done, total, progress); err != nil {
 			problems = append(problems, err)
 		}
@@ -78,27 +94,23 @@ func (l *Log) Verify(progress func(done, total int64)) error {
 	return errors.Join(problems...)
 }
 
-// verifyTargets pins the segments and where their records end, opening
-// those Open left closed; the ones that fail to open are problems.
-func (l *Log) verifyTargets() (segs []*segment, ends []int64, problems []error, err error) {
+// verifyTargets pins the segments and where their records end: -1 for a
+// sealed segment, whose indexOff is known once it is open.
+func (l *Log) verifyTargets() (segs []*segment, ends []int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, nil, nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	for _, s := range l.sealed {
-		if err := s.ready(); err != nil {
-			problems = append(problems, err)
-			continue
-		}
 		s.acquire()
-		segs, ends = append(segs, s), append(ends, s.indexOff)
+		segs, ends = append(segs, s), append(ends, -1)
 	}
 	if t := l.tail; t != nil {
 		t.acquire()
 		segs, ends = append(segs, t), append(ends, l.written-l.tailBase)
 	}
-	return segs, ends, problems, nil
+	return segs, ends, nil
 }
 
 // verifySegment checks one segment's records in [header, end).
