@@ -22,26 +22,30 @@ type SegmentInfo struct {
 // Segments describes the log's segment files, oldest first.
 func (l *Log) Segments() []SegmentInfo {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []SegmentInfo
+	closed := map[int]*segment{} // position in out -> a segment not opened yet, sized after the unlock
 	for _, s := range l.sealed {
+		if s.lazy != nil && !s.lazy.done.Load() {
+			closed[len(out)] = s
+		}
 		out = append(out, SegmentInfo{Name: s.name, Seq: s.seq, FirstIndex: s.first, LastIndex: s.last(),
-			Size: l.recordBytes(s), Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
+			Size: s.indexOff, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
 	}
 	if t := l.tail; t != nil {
 		out = append(out, SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first,
 			LastIndex: t.first + uint64(len(l.tailOffs)) - 1, Size: l.lsn - l.tailBase, Reset: t.flags&flagReset != 0})
 	}
+	l.mu.Unlock()
+	for i, s := range closed {
+		out[i].Size = l.closedRecordBytes(s)
+	}
 	return out
 }
 
-// recordBytes is the size of a sealed segment's records. For a segment not
-// opened yet (lazy.go) it follows from the file's size without opening it:
-// the index block and trailer take 4 bytes per entry plus 40. 0 if unknown.
-func (l *Log) recordBytes(s *segment) int64 {
-	if s.lazy == nil || s.lazy.done.Load() {
-		return s.indexOff
-	}
+// closedRecordBytes is the size of the records of a sealed segment Open
+// left closed (lazy.go), from its file's size without opening it: the
+// index block and trailer take 4 bytes per entry plus 40. 0 if unknown.
+func (l *Log) closedRecordBytes(s *segment) int64 {
 	fi, err := l.fs.Stat(s.path)
 	if err != nil {
 		return 0
