@@ -378,7 +378,7 @@ func (r *opener) setState() {
 // clean-close marker.
 func closedCleanly(s *segment) bool {
 	const n = record.HeaderSize + 1
-	if !s.sealed || s.ready() != nil || s.indexOff < segHeaderSize+n {
+	if !s.sealed || s.indexOff < segHeaderSize+n {
 		return false
 	}
 	b := make([]byte, n)
