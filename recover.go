@@ -107,8 +107,8 @@ func (r *opener) limit(s *segment) uint64 {
 }
 
 // checkSegment validates one segment and returns its entry count. A sealed
-// segment joins l.sealed; an unsealed last segment becomes the tail; any
-// other unsealed one is recovered and sealed.
+// segment joins l.sealed; an unsealed last segment of the current format
+// version becomes the tail; any other unsealed one is recovered and sealed.
 func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 	l, lim := r.l, r.limit(s)
 	sealed, err := r.trySealed(s, isLast, lim)
@@ -131,7 +131,7 @@ func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 		l.sealed = append(l.sealed, s)
 		return s.count, nil
 	}
-	if isLast && lim == noLimit {
+	if isLast && lim == noLimit && s.version == formatVersion {
 		l.tail, l.tailOffs, l.lsn = s, res.offs, res.end
 		return uint64(len(res.offs)), nil
 	}
@@ -257,7 +257,7 @@ func (r *opener) classifyTail(s *segment, res scanResult) (RecoveryState, string
 	if bad < 0 {
 		bad = res.end
 	}
-	proof, err := findProof(s.f, res.end, res.size, res.end)
+	proof, err := findProof(s.f, s.header(), res.stop, res.size, res.end, r.l.opts.MaxEntrySize)
 	if err != nil {
 		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
 	}
@@ -377,7 +377,7 @@ func (r *opener) setState() {
 // closedCleanly reports whether sealed segment s's records end with a
 // clean-close marker.
 func closedCleanly(s *segment) bool {
-	const n = record.HeaderSize + 1
+	n := markerSize(s.version)
 	if !s.sealed || s.indexOff < segHeaderSize+n {
 		return false
 	}
@@ -386,12 +386,17 @@ func closedCleanly(s *segment) bool {
 		return false
 	}
 	h, p, err := record.Decode(b)
-	return err == nil && h.Type == record.Marker && record.MarkerKind(p[0]) == record.MarkerClosed &&
-		int64(h.Index) == s.indexOff-n
+	if err != nil || h.Type != record.Marker {
+		return false
+	}
+	kind, ok := markerOf(s.header(), p)
+	return ok && kind == record.MarkerClosed && int64(h.Index) == s.indexOff-n
 }
 
 // reopenable returns the last segment if it is sealed and may become the
-// tail again: it has room, and no TruncateBack froze it.
+// tail again: it has room, no TruncateBack froze it, and it has the format
+// version the log writes (an older segment is left sealed, so that every
+// marker the log writes is bound to its segment).
 func (r *opener) reopenable() *segment {
 	l := r.l
 	n := len(l.sealed)
@@ -399,7 +404,7 @@ func (r *opener) reopenable() *segment {
 		return nil
 	}
 	s := l.sealed[n-1]
-	if s.heapOffs != nil || s.seq <= l.meta.backSeq || s.indexOff >= int64(l.opts.SegmentSize) {
+	if s.heapOffs != nil || s.seq <= l.meta.backSeq || s.indexOff >= int64(l.opts.SegmentSize) || s.version != formatVersion {
 		return nil
 	}
 	return s

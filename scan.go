@@ -18,6 +18,7 @@ type scanResult struct {
 	size      int64    // file size
 	bad       int64    // offset of the first unreadable record, or -1
 	badErr    error
+	stop      int64 // where the scan stopped: bad, or the end of the file
 	openFirst uint64 // first index of an incomplete batch at the end, or 0
 	openLast  uint64
 	closed    bool // the last record is a clean-close marker
@@ -29,7 +30,8 @@ type scanResult struct {
 // record, or at index limit (the last entry kept by a TruncateBack, which
 // may end a batch early). Nothing after the entry at limit is read.
 func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult, error) {
-	res := scanResult{size: size, bad: -1, end: segHeaderSize}
+	res := scanResult{size: size, bad: -1, end: segHeaderSize, stop: size}
+	hdr := s.header()
 	rd := record.NewReader(io.NewSectionReader(s.f, segHeaderSize, size-segHeaderSize), 256<<10, maxEntry)
 	expect, pending := s.first, 0
 	for {
@@ -43,10 +45,10 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 			break
 		}
 		if err == nil {
-			err = checkScanned(h, p, expect, pending, off)
+			err = checkScanned(hdr, h, p, expect, pending, off)
 		}
 		if err != nil {
-			res.bad, res.badErr = off, err
+			res.bad, res.badErr, res.stop = off, err, off
 			break
 		}
 		if h.Type == record.Marker {
@@ -73,28 +75,90 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 	return res, nil
 }
 
-// checkScanned validates a decoded record in sequence.
-func checkScanned(h record.Header, p []byte, expect uint64, pending int, off int64) error {
+// checkScanned validates a decoded record in sequence, in the segment
+// whose header is hdr.
+func checkScanned(hdr segHeader, h record.Header, p []byte, expect uint64, pending int, off int64) error {
 	switch {
 	case h.Type == record.Marker && pending > 0:
 		return errors.New("marker inside a batch")
-	case h.Type == record.Marker && (len(p) != 1 || !record.MarkerKind(p[0]).Valid() || int64(h.Index) > off):
+	case h.Type == record.Marker && int64(h.Index) > off:
 		return errors.New("bad marker")
+	case h.Type == record.Marker:
+		if _, ok := markerOf(hdr, p); !ok {
+			return errors.New("bad marker (unknown kind, or not bound to this segment)")
+		}
 	case h.Type.IsEntry() && h.Index != expect:
 		return errors.New("entry out of sequence")
 	}
 	return nil
 }
 
-// markerPattern is the typelen field of a one-byte Marker record.
-var markerPattern = binary.LittleEndian.AppendUint32(nil, uint32(record.Marker)<<30|1)
+// findProof looks for the durability proof of the bytes at cut, after the
+// scan of segment s stopped at offset stop (cut <= stop <= size): a marker
+// of s (markerOf) with value S, cut < S <= its own offset, at a record
+// boundary that the proof walk reaches from stop (FORMAT.md, "The proof
+// walk"). It returns the marker's offset, or -1.
+//
+// The walk steps over every record whose header is plausible (a known
+// type, a length within maxLen) by its length, valid or not, so a marker
+// inside the payload of a torn record, or of any record the walk passes,
+// is never taken for proof. A record whose claimed end lies past the end
+// of the file ends the walk: nothing follows it. Only where a header gives
+// no length (zeros, an invalid type, an impossible length) does the walk
+// search forward for the next marker of s, and go on from there.
+func findProof(f vfs.File, hdr segHeader, stop, size, cut int64, maxLen int) (int64, error) {
+	msize := markerSize(hdr.version)
+	var hb [record.HeaderSize]byte
+	buf := make([]byte, msize)
+	for p := stop; p+record.HeaderSize <= size; {
+		if _, err := f.ReadAt(hb[:], p); err != nil && !errors.Is(err, io.EOF) {
+			return -1, err
+		}
+		h, err := record.DecodeHeader(hb[:])
+		if err != nil || int64(h.Length) > int64(maxLen) {
+			q, err := nextMarker(f, hdr, p+1, size)
+			if err != nil || q < 0 {
+				return -1, err
+			}
+			p = q
+			continue
+		}
+		end := p + int64(h.Size())
+		if end > size {
+			return -1, nil
+		}
+		if h.Type == record.Marker && int64(h.Size()) == msize {
+			if _, err := f.ReadAt(buf, p); err != nil && !errors.Is(err, io.EOF) {
+				return -1, err
+			}
+			if isProof(hdr, buf, p, cut) {
+				return p, nil
+			}
+		}
+		p = end
+	}
+	return -1, nil
+}
 
-// findProof searches [from, size) of f for a valid sync marker whose value
-// exceeds cut: proof that bytes at cut were durable before the crash. It
-// returns the marker's offset, or -1.
-func findProof(f vfs.File, from, size, cut int64) (int64, error) {
+// isProof reports whether rec, read at offset at of the segment whose
+// header is hdr, is a valid marker of that segment proving the bytes at
+// cut durable.
+func isProof(hdr segHeader, rec []byte, at, cut int64) bool {
+	h, p, err := record.Decode(rec)
+	if err != nil || h.Type != record.Marker {
+		return false
+	}
+	_, ok := markerOf(hdr, p)
+	return ok && int64(h.Index) > cut && int64(h.Index) <= at
+}
+
+// nextMarker returns the offset of the first valid marker of the segment
+// whose header is hdr in [from, size) of f, or -1.
+func nextMarker(f vfs.File, hdr segHeader, from, size int64) (int64, error) {
 	const chunk = 1 << 20
-	buf := make([]byte, chunk+record.HeaderSize+1)
+	msize := int(markerSize(hdr.version))
+	pattern := binary.LittleEndian.AppendUint32(nil, uint32(record.Marker)<<30|uint32(msize-record.HeaderSize))
+	buf := make([]byte, chunk+msize)
 	for pos := from; pos < size; pos += chunk {
 		n := min(int64(len(buf)), size-pos)
 		b := buf[:n]
@@ -102,18 +166,20 @@ func findProof(f vfs.File, from, size, cut int64) (int64, error) {
 			return -1, err
 		}
 		for i := 0; ; {
-			j := bytes.Index(b[i:], markerPattern)
+			j := bytes.Index(b[i:], pattern)
 			if j < 0 {
 				break
 			}
 			at := i + j - 4
 			i += j + 1
-			if at < 0 || at+record.HeaderSize+1 > len(b) || int64(at) >= chunk {
+			if at < 0 || at+msize > len(b) || int64(at) >= chunk {
 				continue
 			}
-			h, p, err := record.Decode(b[at:])
-			if err == nil && len(p) == 1 && record.MarkerKind(p[0]).Valid() &&
-				int64(h.Index) > cut && int64(h.Index) <= pos+int64(at) {
+			h, p, err := record.Decode(b[at : at+msize])
+			if err != nil || h.Type != record.Marker || int64(h.Index) > pos+int64(at) {
+				continue
+			}
+			if _, ok := markerOf(hdr, p); ok {
 				return pos + int64(at), nil
 			}
 		}
