@@ -40,6 +40,10 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if err != nil && !errors.Is(err, record.ErrShort) && !errors.Is(err, record.ErrZero) && !errors.Is(err, record.ErrCorrupt) {
+			// A read error says nothing about the bytes: fail, never cut.
+			return res, err
+		}
 		if err == nil && h.Type.IsEntry() && h.Index > limit {
 			res.voided = true
 			break
