@@ -18,7 +18,7 @@ type scanResult struct {
 	size      int64    // file size
 	bad       int64    // offset of the first unreadable record, or -1
 	badErr    error
-	stop      int64 // where the scan stopped: bad, or the end of the file
+	stop      int64  // where the scan stopped: bad, or the end of the file
 	openFirst uint64 // first index of an incomplete batch at the end, or 0
 	openLast  uint64
 	closed    bool // the last record is a clean-close marker
