@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 
@@ -25,31 +26,92 @@ type scanResult struct {
 	voided    bool // scan stopped at the limit index (interrupted TruncateBack)
 }
 
+// segScanner reads the records of a segment in order, from the end of its
+// header, and checks each against FORMAT.md: its CRC (record.Reader),
+// entries in index sequence from the segment's first index, markers valid
+// in the segment and never inside a batch. Recovery (scanSegment) and
+// Verify (verifySegment) both read segments through it. (walctl's salvage
+// does not: it looks for records after damage, at every byte.)
+type segScanner struct {
+	rd  *record.Reader
+	hdr segHeader
+	// limit is the last index the segment may hold (an interrupted
+	// TruncateBack, see scanSegment), else noLimit.
+	limit   uint64
+	expect  uint64 // the index the next entry must carry
+	pending int    // entries of the batch in progress (More records since the last Full)
+}
+
+// errBeyondLimit: the next entry's index is above the scanner's limit.
+var errBeyondLimit = errors.New("entry beyond the limit")
+
+// badRecord is a record that decodes but breaks the format in sequence.
+type badRecord string
+
+func (e badRecord) Error() string { return string(e) }
+
+// isFormatErr reports whether an error of segScanner.next is about the
+// bytes at that offset (a record that breaks the format) rather than a
+// failure to read them.
+func isFormatErr(err error) bool {
+	var b badRecord
+	return errors.Is(err, record.ErrShort) || errors.Is(err, record.ErrZero) ||
+		errors.Is(err, record.ErrCorrupt) || errors.As(err, &b)
+}
+
+// newSegScanner scans segment s's records in [segHeaderSize, end).
+func newSegScanner(s *segment, end int64, limit uint64, bufSize, maxEntry int) *segScanner {
+	return &segScanner{
+		rd:  record.NewReader(io.NewSectionReader(s.f, segHeaderSize, end-segHeaderSize), bufSize, maxEntry),
+		hdr: s.header(), limit: limit, expect: s.first,
+	}
+}
+
+// next returns the next record, its file offset, and its payload (valid
+// until the next call). Errors: io.EOF at the end of the records;
+// errBeyondLimit for an entry above the limit; an error for which
+// isFormatErr holds if the record at off breaks the format; any other
+// error is a read failure. After an error the scan is over.
+func (sc *segScanner) next() (int64, record.Header, []byte, error) {
+	rel, h, p, err := sc.rd.Next()
+	off := rel + segHeaderSize
+	if err != nil {
+		return off, h, nil, err
+	}
+	if h.Type.IsEntry() && h.Index > sc.limit {
+		return off, h, p, errBeyondLimit
+	}
+	if err := checkScanned(sc.hdr, h, p, sc.expect, sc.pending, off); err != nil {
+		return off, h, p, err
+	}
+	if h.Type.IsEntry() {
+		sc.expect, sc.pending = sc.expect+1, sc.pending+1
+		if h.Type == record.Full || h.Index == sc.limit {
+			sc.pending = 0 // the entry at limit ends its batch (TruncateBack)
+		}
+	}
+	return off, h, p, nil
+}
+
 // scanSegment reads an unsealed segment's records in order. Entries must
 // carry consecutive indexes from s.first; a batch is complete at its Full
 // record, or at index limit (the last entry kept by a TruncateBack, which
 // may end a batch early). Nothing after the entry at limit is read.
 func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult, error) {
 	res := scanResult{size: size, bad: -1, end: segHeaderSize, stop: size}
-	hdr := s.header()
-	rd := record.NewReader(io.NewSectionReader(s.f, segHeaderSize, size-segHeaderSize), 256<<10, maxEntry)
-	expect, pending := s.first, 0
+	sc := newSegScanner(s, size, limit, 256<<10, maxEntry)
 	for {
-		rel, h, p, err := rd.Next()
-		off := rel + segHeaderSize
+		off, h, p, err := sc.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil && !errors.Is(err, record.ErrShort) && !errors.Is(err, record.ErrZero) && !errors.Is(err, record.ErrCorrupt) {
-			// A read error says nothing about the bytes: fail, never cut.
-			return res, err
-		}
-		if err == nil && h.Type.IsEntry() && h.Index > limit {
+		if errors.Is(err, errBeyondLimit) {
 			res.voided = true
 			break
 		}
-		if err == nil {
-			err = checkScanned(hdr, h, p, expect, pending, off)
+		if err != nil && !isFormatErr(err) {
+			// A read error says nothing about the bytes: fail, never cut.
+			return res, err
 		}
 		if err != nil {
 			res.bad, res.badErr, res.stop = off, err, off
@@ -61,9 +123,9 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 			continue
 		}
 		res.offs = append(res.offs, uint32(off))
-		expect, pending, res.closed = expect+1, pending+1, false
-		if h.Type == record.Full || h.Index == limit {
-			pending, res.end = 0, off+int64(h.Size())
+		res.closed = false
+		if sc.pending == 0 {
+			res.end = off + int64(h.Size())
 		}
 		if h.Index == limit {
 			// Everything after the last kept entry is void, whatever it
@@ -72,9 +134,9 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 			break
 		}
 	}
-	if pending > 0 {
-		res.openFirst, res.openLast = expect-uint64(pending), expect-1
-		res.offs = res.offs[:len(res.offs)-pending]
+	if sc.pending > 0 {
+		res.openFirst, res.openLast = sc.expect-uint64(sc.pending), sc.expect-1
+		res.offs = res.offs[:len(res.offs)-sc.pending]
 	}
 	return res, nil
 }
@@ -84,15 +146,15 @@ func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult
 func checkScanned(hdr segHeader, h record.Header, p []byte, expect uint64, pending int, off int64) error {
 	switch {
 	case h.Type == record.Marker && pending > 0:
-		return errors.New("marker inside a batch")
+		return badRecord("marker inside a batch")
 	case h.Type == record.Marker && int64(h.Index) > off:
-		return errors.New("bad marker")
+		return badRecord("bad marker")
 	case h.Type == record.Marker:
 		if _, ok := markerOf(hdr, p); !ok {
-			return errors.New("bad marker (unknown kind, or not bound to this segment)")
+			return badRecord("bad marker (unknown kind, or not bound to this segment)")
 		}
 	case h.Type.IsEntry() && h.Index != expect:
-		return errors.New("entry out of sequence")
+		return badRecord(fmt.Sprintf("entry index %d, want %d", h.Index, expect))
 	}
 	return nil
 }
