@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/waldb/wal/record"
@@ -142,4 +143,47 @@ func TestOtherSegmentMarkerIsNoProof(t *testing.T) {
 	if _, err := Open(memDir, &Options{FS: fs, SegmentSize: 64 << 10}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("bound marker after damage: Open = %v, want ErrCorrupt", err)
 	}
+}
+
+// TestVerifyFindsForeignMarker: a marker of another segment written into a
+// sealed segment (a misdirected write: a CRC-valid record in the wrong
+// place) is reported by Verify, which judges records by recovery's rules.
+func TestVerifyFindsForeignMarker(t *testing.T) {
+	fs, o := closedLog(t, 60)
+	segs := memSegments(t, fs)
+	if len(segs) < 3 {
+		t.Fatalf("want 3 segments, have %d", len(segs))
+	}
+	b := readFile(t, fs, segs[1])
+	h, err := decodeSegHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := -1
+	for off := segHeaderSize; off < len(b); {
+		rh, _, err := record.Decode(b[off:])
+		if err != nil {
+			break
+		}
+		if rh.Type == record.Marker {
+			at = off
+			break
+		}
+		off += rh.Size()
+	}
+	if at < 0 {
+		t.Fatal("no marker in the second segment")
+	}
+	rh, _, _ := record.Decode(b[at:])
+	other := h
+	other.seq++
+	copy(b[at:], appendMarker(nil, other, record.MarkerSynced, rh.Index))
+	writeFile(t, fs, segs[1], b)
+	l := mustOpen(t, memDir, o)
+	defer l.Close()
+	err = l.Verify(nil)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", at)) {
+		t.Fatalf("Verify = %v, want ErrCorrupt at offset %d", err, at)
+	}
+	checkRange(t, l, 1, 60) // the entries themselves are intact
 }
