@@ -119,7 +119,10 @@ func (l *Log) verifyTargets() (segs []*segment, ends []int64, err error) {
 // same rules as Open: CRC, index sequence, markers valid in the segment and
 // never inside a batch.
 func verifySegment(s *segment, end int64, done *int64, total int64, progress func(int64, int64)) error {
-	sc := newSegScanner(s, end, noLimit, 1<<20, 0)
+	sc, err := newSegScanner(s, end, noLimit, 1<<20, 0)
+	if err != nil {
+		return corruptf("segment %s offset 0: %v", s.name, err)
+	}
 	var offs []uint32
 	last := int64(segHeaderSize)
 	for {

@@ -59,12 +59,23 @@ func isFormatErr(err error) bool {
 		errors.Is(err, record.ErrCorrupt) || errors.As(err, &b)
 }
 
-// newSegScanner scans segment s's records in [segHeaderSize, end).
-func newSegScanner(s *segment, end int64, limit uint64, bufSize, maxEntry int) *segScanner {
+// newSegScanner scans segment s's records in [segHeaderSize, end). It
+// judges markers by the header in the file, not by s's fields (a segment
+// struct made for a re-cut file need not carry the salt). A header that
+// does not decode is a badRecord at offset 0.
+func newSegScanner(s *segment, end int64, limit uint64, bufSize, maxEntry int) (*segScanner, error) {
+	b := make([]byte, segHeaderSize)
+	if _, err := s.f.ReadAt(b, 0); err != nil {
+		return nil, fmt.Errorf("reading the header: %w", err)
+	}
+	h, err := decodeSegHeader(b)
+	if err != nil {
+		return nil, badRecord(err.Error())
+	}
 	return &segScanner{
 		rd:  record.NewReader(io.NewSectionReader(s.f, segHeaderSize, end-segHeaderSize), bufSize, maxEntry),
-		hdr: s.header(), limit: limit, expect: s.first,
-	}
+		hdr: h, limit: limit, expect: s.first,
+	}, nil
 }
 
 // next returns the next record, its file offset, and its payload (valid
@@ -99,7 +110,10 @@ func (sc *segScanner) next() (int64, record.Header, []byte, error) {
 // may end a batch early). Nothing after the entry at limit is read.
 func scanSegment(s *segment, size int64, limit uint64, maxEntry int) (scanResult, error) {
 	res := scanResult{size: size, bad: -1, end: segHeaderSize, stop: size}
-	sc := newSegScanner(s, size, limit, 256<<10, maxEntry)
+	sc, err := newSegScanner(s, size, limit, 256<<10, maxEntry)
+	if err != nil {
+		return res, err
+	}
 	for {
 		off, h, p, err := sc.next()
 		if errors.Is(err, io.EOF) {
