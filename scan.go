@@ -188,13 +188,13 @@ func checkScanned(hdr segHeader, h record.Header, p []byte, expect uint64, pendi
 // search forward for the next marker of s, and go on from there.
 func findProof(f vfs.File, hdr segHeader, stop, size, cut int64, maxLen int) (int64, error) {
 	msize := markerSize(hdr.version)
-	var hb [record.HeaderSize]byte
-	buf := make([]byte, msize)
+	w := window{f: f, size: size}
 	for p := stop; p+record.HeaderSize <= size; {
-		if _, err := f.ReadAt(hb[:], p); err != nil && !errors.Is(err, io.EOF) {
+		hb, err := w.at(p, record.HeaderSize)
+		if err != nil {
 			return -1, err
 		}
-		h, err := record.DecodeHeader(hb[:])
+		h, err := record.DecodeHeader(hb)
 		if err != nil || int64(h.Length) > int64(maxLen) {
 			q, err := nextMarker(f, hdr, p+1, size)
 			if err != nil || q < 0 {
@@ -208,16 +208,43 @@ func findProof(f vfs.File, hdr segHeader, stop, size, cut int64, maxLen int) (in
 			return -1, nil
 		}
 		if h.Type == record.Marker && int64(h.Size()) == msize {
-			if _, err := f.ReadAt(buf, p); err != nil && !errors.Is(err, io.EOF) {
+			rec, err := w.at(p, int(msize))
+			if err != nil {
 				return -1, err
 			}
-			if isProof(hdr, buf, p, cut) {
+			if isProof(hdr, rec, p, cut) {
 				return p, nil
 			}
 		}
 		p = end
 	}
 	return -1, nil
+}
+
+// window reads small pieces of a file through one 1 MiB buffer, so the
+// proof walk does not cost a system call per record.
+type window struct {
+	f     vfs.File
+	size  int64
+	buf   []byte
+	start int64
+}
+
+// at returns bytes [off, off+n) of the file, n <= 1 MiB, valid until the
+// next call. REQUIRES: off+n <= size.
+func (w *window) at(off int64, n int) ([]byte, error) {
+	if off < w.start || off+int64(n) > w.start+int64(len(w.buf)) {
+		if w.buf == nil {
+			w.buf = make([]byte, 1<<20)
+		}
+		w.start = off
+		m := min(int64(cap(w.buf)), w.size-off)
+		w.buf = w.buf[:m]
+		if _, err := w.f.ReadAt(w.buf, off); err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+	}
+	return w.buf[off-w.start : off-w.start+int64(n)], nil
 }
 
 // isProof reports whether rec, read at offset at of the segment whose
