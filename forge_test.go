@@ -187,3 +187,24 @@ func TestVerifyFindsForeignMarker(t *testing.T) {
 	}
 	checkRange(t, l, 1, 60) // the entries themselves are intact
 }
+
+// TestLostPageBeforeProof: a sector of durable records in the unsealed
+// tail reads back as zeros (a lost write); the zero header gives the proof
+// walk no length, so it searches on and finds the later markers: ErrCorrupt,
+// never a zeroed or torn tail that silently shortens the log.
+func TestLostPageBeforeProof(t *testing.T) {
+	img := crashedLog(t, 40, 1, Options{SegmentSize: 64 << 10})
+	segs := memSegments(t, img)
+	tailPath := segs[len(segs)-1]
+	full := readFile(t, img, tailPath)
+	ends, _ := recordEnds(t, full)
+	for _, at := range []int64{ends[5], ends[5] + 7, 512} {
+		b := append([]byte(nil), full...)
+		clear(b[at : at+512])
+		fs := liveClone(img)
+		writeFile(t, fs, tailPath, b)
+		if _, err := Open(memDir, &Options{FS: fs, SegmentSize: 64 << 10}); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("512 zero bytes at %d: Open = %v, want ErrCorrupt", at, err)
+		}
+	}
+}
