@@ -53,8 +53,9 @@ func (l *Log) closeTail() error {
 		return err
 	}
 	off := l.lsn - l.tailBase
-	l.buf = record.AppendMarker(l.buf, record.MarkerClosed, uint64(off))
-	l.lsn += record.HeaderSize + 1
+	n := len(l.buf)
+	l.buf = appendMarker(l.buf, l.tail.header(), record.MarkerClosed, uint64(off))
+	l.lsn += int64(len(l.buf) - n)
 	if err := l.syncAll(); err != nil {
 		return err
 	}

@@ -80,8 +80,9 @@ func (l *Log) flush(sync bool) {
 	if lastIdx > l.synIdx {
 		// Record that [0, end) of this segment is durable, so that
 		// recovery can tell damage there from a torn tail.
-		l.buf = record.AppendMarker(l.buf, record.MarkerSynced, uint64(end-l.tailBase))
-		l.lsn += record.HeaderSize + 1
+		n := len(l.buf)
+		l.buf = appendMarker(l.buf, t.header(), record.MarkerSynced, uint64(end-l.tailBase))
+		l.lsn += int64(len(l.buf) - n)
 		l.synIdx = lastIdx
 	}
 }

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -13,7 +14,14 @@ import (
 // On-disk constants. Never change these: FORMAT.md specifies them and
 // testdata/golden pins them.
 const (
-	formatVersion = 1
+	// formatVersion is the version of the segments the log writes;
+	// minFormatVersion the oldest it reads. Version 2 added the segment
+	// salt and bound markers to their segment (FORMAT.md, "Versions").
+	formatVersion    = 2
+	minFormatVersion = 1
+	// metaVersion is META's version: its layout did not change in format
+	// version 2.
+	metaVersion = 1
 
 	segHeaderSize  = 40
 	segTrailerSize = 40
@@ -57,24 +65,34 @@ func parseSegmentName(name string) (seq, first uint64, ok bool) {
 // segHeader is the fixed header at offset 0 of every segment file.
 //
 //	0  8  magic "WALDBSEG"
-//	8  2  format version (1)
+//	8  2  format version (1 or 2)
 //	10 2  flags (bit 0: reset)
-//	12 4  reserved, zero
+//	12 4  version 2: salt, a random number chosen when the segment is
+//	      created; version 1: zero
 //	16 8  sequence number (equals the one in the file name)
 //	24 8  index of the segment's first entry
 //	32 4  masked CRC-32C of bytes [0, 32)
 //	36 4  reserved, zero
 type segHeader struct {
-	flags uint16
-	seq   uint64
-	first uint64
+	version uint16 // 0 means formatVersion when encoding
+	flags   uint16
+	salt    uint32
+	seq     uint64
+	first   uint64
 }
 
 func (h segHeader) encode() []byte {
 	b := make([]byte, segHeaderSize)
 	copy(b, segMagic)
-	binary.LittleEndian.PutUint16(b[8:], formatVersion)
+	v := h.version
+	if v == 0 {
+		v = formatVersion
+	}
+	binary.LittleEndian.PutUint16(b[8:], v)
 	binary.LittleEndian.PutUint16(b[10:], h.flags)
+	if v >= 2 {
+		binary.LittleEndian.PutUint32(b[12:], h.salt)
+	}
 	binary.LittleEndian.PutUint64(b[16:], h.seq)
 	binary.LittleEndian.PutUint64(b[24:], h.first)
 	binary.LittleEndian.PutUint32(b[32:], maskedCRC(b[:32]))
@@ -88,14 +106,79 @@ func decodeSegHeader(b []byte) (segHeader, error) {
 	if got := binary.LittleEndian.Uint32(b[32:]); got != maskedCRC(b[:32]) {
 		return segHeader{}, fmt.Errorf("segment header checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint16(b[8:]); v != formatVersion {
+	v := binary.LittleEndian.Uint16(b[8:])
+	if v < minFormatVersion || v > formatVersion {
 		return segHeader{}, fmt.Errorf("unsupported format version %d", v)
 	}
-	return segHeader{
-		flags: binary.LittleEndian.Uint16(b[10:]),
-		seq:   binary.LittleEndian.Uint64(b[16:]),
-		first: binary.LittleEndian.Uint64(b[24:]),
-	}, nil
+	h := segHeader{
+		version: v,
+		flags:   binary.LittleEndian.Uint16(b[10:]),
+		seq:     binary.LittleEndian.Uint64(b[16:]),
+		first:   binary.LittleEndian.Uint64(b[24:]),
+	}
+	if v >= 2 {
+		h.salt = binary.LittleEndian.Uint32(b[12:])
+	}
+	return h, nil
+}
+
+// header is the header s was created or opened with.
+func (s *segment) header() segHeader {
+	return segHeader{version: s.version, flags: s.flags, salt: s.salt, seq: s.seq, first: s.first}
+}
+
+// newSalt returns a random segment salt.
+func newSalt() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return binary.LittleEndian.Uint32(b[:])
+}
+
+// boundMarkerLen is the payload length of a version-2 marker: the kind,
+// then the segment's seq and salt, so that its CRC covers them.
+const boundMarkerLen = 1 + 8 + 4
+
+// markerSize is the size of a marker record in a segment of version v.
+func markerSize(v uint16) int64 {
+	if v >= 2 {
+		return record.HeaderSize + boundMarkerLen
+	}
+	return record.HeaderSize + 1
+}
+
+// appendMarker encodes a marker of the given kind and value (an offset in
+// the segment) for the segment whose header is h: in version 2 it is bound
+// to the segment by its seq and salt.
+//
+//	payload, version 1: kind (1 byte)
+//	payload, version 2: kind (1 byte), seq (8), salt (4)
+func appendMarker(dst []byte, h segHeader, kind record.MarkerKind, value uint64) []byte {
+	if h.version < 2 {
+		return record.AppendMarker(dst, kind, value)
+	}
+	var p [boundMarkerLen]byte
+	p[0] = byte(kind)
+	binary.LittleEndian.PutUint64(p[1:], h.seq)
+	binary.LittleEndian.PutUint32(p[9:], h.salt)
+	return record.Append(dst, record.Marker, value, p[:])
+}
+
+// markerOf checks the payload p of a CRC-valid Marker record found in the
+// segment whose header is h, and returns its kind: ok is false unless the
+// kind is known and, in version 2, the marker is bound to this segment.
+func markerOf(h segHeader, p []byte) (kind record.MarkerKind, ok bool) {
+	if len(p) == 0 {
+		return 0, false
+	}
+	kind = record.MarkerKind(p[0])
+	if !kind.Valid() {
+		return 0, false
+	}
+	if h.version < 2 {
+		return kind, len(p) == 1
+	}
+	return kind, len(p) == boundMarkerLen && binary.LittleEndian.Uint64(p[1:]) == h.seq &&
+		binary.LittleEndian.Uint32(p[9:]) == h.salt
 }
 
 // segTrailer closes a sealed segment; it is the file's last 40 bytes, and
@@ -157,7 +240,7 @@ func appendIndexBlock(dst []byte, offs []uint32) []byte {
 // rename, directory fsync) by TruncateFront and TruncateBack.
 //
 //	0  8  magic "WALDBMET"
-//	8  2  format version (1)
+//	8  2  version (1, in format versions 1 and 2)
 //	10 6  reserved, zero
 //	16 8  front: first index of the log
 //	24 8  frontSeq: tail segment's sequence number when front was written;
@@ -175,7 +258,7 @@ type metaRecord struct {
 func (m metaRecord) encode() []byte {
 	b := make([]byte, metaSize)
 	copy(b, metaMagic)
-	binary.LittleEndian.PutUint16(b[8:], formatVersion)
+	binary.LittleEndian.PutUint16(b[8:], metaVersion)
 	binary.LittleEndian.PutUint64(b[16:], m.front)
 	binary.LittleEndian.PutUint64(b[24:], m.frontSeq)
 	binary.LittleEndian.PutUint64(b[32:], m.back)
@@ -191,7 +274,7 @@ func decodeMeta(b []byte) (metaRecord, error) {
 	if binary.LittleEndian.Uint32(b[48:]) != maskedCRC(b[:48]) {
 		return metaRecord{}, fmt.Errorf("META checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint16(b[8:]); v != formatVersion {
+	if v := binary.LittleEndian.Uint16(b[8:]); v != metaVersion {
 		return metaRecord{}, fmt.Errorf("unsupported META version %d", v)
 	}
 	return metaRecord{

@@ -2,10 +2,7 @@ package wal
 
 import (
 	"errors"
-	"fmt"
 	"io"
-
-	"github.com/waldb/wal/record"
 )
 
 // SegmentInfo describes one segment file.
@@ -117,28 +114,27 @@ func (l *Log) verifyTargets() (segs []*segment, ends []int64, err error) {
 	return segs, ends, nil
 }
 
-// verifySegment checks one segment's records in [header, end).
+// verifySegment checks one segment's records in [header, end), through
+// the scanner recovery uses (segScanner), so Verify judges records by the
+// same rules as Open: CRC, index sequence, markers valid in the segment and
+// never inside a batch.
 func verifySegment(s *segment, end int64, done *int64, total int64, progress func(int64, int64)) error {
-	rd := record.NewReader(io.NewSectionReader(s.f, segHeaderSize, end-segHeaderSize), 1<<20, 0)
-	expect, open := s.first, false
+	sc, err := newSegScanner(s, end, noLimit, 1<<20, 0)
+	if err != nil {
+		return corruptf("segment %s offset 0: %v", s.name, err)
+	}
 	var offs []uint32
 	last := int64(segHeaderSize)
 	for {
-		rel, h, _, err := rd.Next()
-		off := rel + segHeaderSize
+		off, h, _, err := sc.next()
 		if errors.Is(err, io.EOF) {
 			break
-		}
-		if err == nil && h.Type.IsEntry() && h.Index != expect {
-			err = fmt.Errorf("entry index %d, want %d", h.Index, expect)
 		}
 		if err != nil {
 			return corruptf("segment %s offset %d: %v", s.name, off, err)
 		}
 		if h.Type.IsEntry() {
 			offs = append(offs, uint32(off))
-			expect++
-			open = h.Type == record.More
 		}
 		if progress != nil && off-last >= 1<<20 {
 			*done += off - last
@@ -150,7 +146,7 @@ func verifySegment(s *segment, end int64, done *int64, total int64, progress fun
 	if progress != nil {
 		progress(*done, total)
 	}
-	if open && s.sealed {
+	if sc.pending > 0 && s.sealed {
 		return corruptf("segment %s: sealed with an incomplete batch at its end", s.name)
 	}
 	return checkIndexBlock(s, offs)

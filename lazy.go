@@ -119,5 +119,6 @@ func (s *segment) checkLazy(f vfs.File, want uint64) (segTrailer, int64, error) 
 		return segTrailer{}, 0, corruptf("segment %s holds %d entries, but the next segment starts at index %d (missing segment?)",
 			s.name, t.count, s.first+want)
 	}
+	s.version, s.salt = h.version, h.salt // markers in it are bound to them
 	return t, size, nil
 }

@@ -394,17 +394,20 @@ func (r *opener) openSegment(of openedFile, name string, seq, first uint64, isLa
 		}
 	}
 	h, herr := decodeSegHeader(hb)
+	if herr == nil && (h.seq != seq || h.first != first) {
+		herr = fmt.Errorf("header says seq %d first %d", h.seq, h.first)
+	}
 	if herr != nil {
-		if zero, _ := allZero(f, 0, size); isLast && zero {
-			f.Close()
-			return nil, r.remove(name, "empty segment of an unfinished creation")
+		// Recovery table (rtable.go): blank or damaged.
+		in := tailInput{header: hdrDamaged, last: isLast}
+		if zero, _ := allZero(f, 0, size); zero {
+			in.header = hdrBlank
 		}
 		f.Close()
+		if decide(in).v == vRemove {
+			return nil, r.remove(name, "empty segment of an unfinished creation")
+		}
 		return nil, corruptf("segment %s offset 0: %v", name, herr)
-	}
-	if h.seq != seq || h.first != first {
-		f.Close()
-		return nil, corruptf("segment %s: header says seq %d first %d", name, h.seq, h.first)
 	}
 	return newSegment(f, l.dir, name, h), nil
 }

@@ -127,6 +127,9 @@ type Options struct {
 	// newTicker makes the background tickers; nil means time.NewTicker
 	// (the monotonic clock). Tests substitute a fake clock.
 	newTicker func(d time.Duration) (c <-chan time.Time, stop func())
+	// segmentSalt chooses a new segment's salt; nil means random. The
+	// golden test fixes it so that its files are reproducible.
+	segmentSalt func(seq uint64) uint32
 }
 
 func realTicker(d time.Duration) (<-chan time.Time, func()) {

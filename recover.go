@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/waldb/wal/record"
@@ -107,8 +108,8 @@ func (r *opener) limit(s *segment) uint64 {
 }
 
 // checkSegment validates one segment and returns its entry count. A sealed
-// segment joins l.sealed; an unsealed last segment becomes the tail; any
-// other unsealed one is recovered and sealed.
+// segment joins l.sealed; an unsealed last segment of the current format
+// version becomes the tail; any other unsealed one is recovered and sealed.
 func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 	l, lim := r.l, r.limit(s)
 	sealed, err := r.trySealed(s, isLast, lim)
@@ -120,7 +121,9 @@ func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 		return s.count, nil
 	}
 	if !isLast && lim == noLimit {
-		return 0, corruptf("segment %s is not sealed (bad or missing trailer) but is not the last segment", s.name)
+		if rule := decide(tailInput{header: hdrValid, sealed: false}); rule.v == vCorrupt {
+			return 0, corruptf("segment %s is not sealed (bad or missing trailer) but is not the last segment", s.name)
+		}
 	}
 	res, err := r.recoverUnsealed(s, lim, isLast)
 	if err != nil {
@@ -131,7 +134,7 @@ func (r *opener) checkSegment(s *segment, isLast bool) (uint64, error) {
 		l.sealed = append(l.sealed, s)
 		return s.count, nil
 	}
-	if isLast && lim == noLimit {
+	if isLast && lim == noLimit && s.version == formatVersion {
 		l.tail, l.tailOffs, l.lsn = s, res.offs, res.end
 		return uint64(len(res.offs)), nil
 	}
@@ -240,46 +243,74 @@ func (r *opener) recoverUnsealed(s *segment, lim uint64, isLast bool) (scanResul
 	return res, truncateSync(s, res.end)
 }
 
-// classifyTail decides what the bytes after res.end are. It returns the
-// recovery state, the reason to report a drop ("" for plain zeros), or
-// ErrCorrupt when a sync marker after the damage proves it was durable.
+// classifyTail decides what the bytes after res.end are, by the recovery
+// table (rtable.go). It returns the recovery state, the reason to report a
+// drop ("" for plain zeros), or ErrCorrupt.
 func (r *opener) classifyTail(s *segment, res scanResult) (RecoveryState, string, error) {
-	if res.end == res.size {
-		if res.closed {
-			return RecoveryClean, "", nil
-		}
-		return RecoveryZeroedTail, "", nil
-	}
 	if res.voided {
+		// Before the table: the entries above META's back are void
+		// (FORMAT.md, Recovery step 3).
 		return RecoveryTornTail, "above an interrupted TruncateBack", nil
+	}
+	in, proof, err := r.tailInput(s, res)
+	if err != nil {
+		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
 	}
 	bad := res.bad
 	if bad < 0 {
 		bad = res.end
 	}
-	proof, err := findProof(s.f, res.end, res.size, res.end)
-	if err != nil {
-		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
-	}
-	mode := r.l.opts.RecoveryMode
-	if proof >= 0 && mode != PointInTime {
-		return 0, "", corruptf("segment %s offset %d: %v (a sync marker at offset %d proves these bytes were durable)", s.name, bad, res.badErr, proof)
-	}
-	zero, err := allZero(s.f, res.end, res.size)
-	if err != nil {
-		return 0, "", fmt.Errorf("wal: segment %s: %w", s.name, err)
-	}
-	switch {
-	case proof >= 0:
-		return RecoveryPointInTime, fmt.Sprintf("damaged durable record at offset %d: %v", bad, res.badErr), nil
-	case zero && res.openFirst == 0:
+	switch rule := decide(in); rule.v {
+	case vClean:
+		return RecoveryClean, "", nil
+	case vZeroed:
 		return RecoveryZeroedTail, "", nil
-	case mode == AbsoluteConsistency:
+	case vPointInTime:
+		return RecoveryPointInTime, fmt.Sprintf("damaged durable record at offset %d: %v", bad, res.badErr), nil
+	case vTorn:
+		if in.batch {
+			return RecoveryTornTail, "incomplete batch", nil
+		}
+		return RecoveryTornTail, fmt.Sprintf("torn or garbage record at offset %d: %v", bad, res.badErr), nil
+	case vCorrupt:
+		if in.proof {
+			return 0, "", corruptf("segment %s offset %d: %v (a sync marker at offset %d proves these bytes were durable)", s.name, bad, res.badErr, proof)
+		}
 		return 0, "", corruptf("segment %s offset %d: incomplete tail (%v) under AbsoluteConsistency", s.name, bad, res.badErr)
-	case res.openFirst > 0:
-		return RecoveryTornTail, "incomplete batch", nil
+	default:
+		panic(fmt.Sprintf("wal: recovery table row %q for a scanned segment", rule.why))
 	}
-	return RecoveryTornTail, fmt.Sprintf("torn or garbage record at offset %d: %v", bad, res.badErr), nil
+}
+
+// tailInput computes the recovery table's inputs for a scanned segment
+// (judged as the last one: a segment before the last is scanned only when
+// an interrupted TruncateBack left it, and then as a tail cut at META's
+// back), and the offset of the proof, if any.
+func (r *opener) tailInput(s *segment, res scanResult) (tailInput, int64, error) {
+	in := tailInput{header: hdrValid, last: true, stop: stopEnd, batch: res.openFirst > 0,
+		closed: res.closed, mode: r.l.opts.RecoveryMode}
+	switch {
+	case res.bad < 0:
+	case errors.Is(res.badErr, record.ErrShort):
+		in.stop = stopShort
+	case errors.Is(res.badErr, record.ErrZero):
+		zero, err := allZero(s.f, res.stop, res.size)
+		if err != nil {
+			return in, -1, err
+		}
+		in.stop = stopBad
+		if zero {
+			in.stop = stopZeros
+		}
+	default:
+		in.stop = stopBad
+	}
+	if res.end == res.size {
+		return in, -1, nil
+	}
+	proof, err := findProof(s.f, s.header(), res.stop, res.size, res.end, r.l.opts.MaxEntrySize)
+	in.proof = proof >= 0
+	return in, proof, err
 }
 
 // applyFront sets the first and last index and removes segments wholly
@@ -367,17 +398,19 @@ func (r *opener) setState() {
 	case len(r.segs) == 0:
 		r.rep.State = RecoveryNew
 	case r.stateSet:
-	case len(r.l.sealed) > 0 && closedCleanly(r.l.sealed[len(r.l.sealed)-1]):
-		r.rep.State = RecoveryClean
 	default:
+		closed := len(r.l.sealed) > 0 && closedCleanly(r.l.sealed[len(r.l.sealed)-1])
 		r.rep.State = RecoveryZeroedTail
+		if decide(tailInput{header: hdrValid, last: true, sealed: true, closed: closed}).v == vClean {
+			r.rep.State = RecoveryClean
+		}
 	}
 }
 
 // closedCleanly reports whether sealed segment s's records end with a
 // clean-close marker.
 func closedCleanly(s *segment) bool {
-	const n = record.HeaderSize + 1
+	n := markerSize(s.version)
 	if !s.sealed || s.indexOff < segHeaderSize+n {
 		return false
 	}
@@ -386,12 +419,17 @@ func closedCleanly(s *segment) bool {
 		return false
 	}
 	h, p, err := record.Decode(b)
-	return err == nil && h.Type == record.Marker && record.MarkerKind(p[0]) == record.MarkerClosed &&
-		int64(h.Index) == s.indexOff-n
+	if err != nil || h.Type != record.Marker {
+		return false
+	}
+	kind, ok := markerOf(s.header(), p)
+	return ok && kind == record.MarkerClosed && int64(h.Index) == s.indexOff-n
 }
 
 // reopenable returns the last segment if it is sealed and may become the
-// tail again: it has room, and no TruncateBack froze it.
+// tail again: it has room, no TruncateBack froze it, and it has the format
+// version the log writes (an older segment is left sealed, so that every
+// marker the log writes is bound to its segment).
 func (r *opener) reopenable() *segment {
 	l := r.l
 	n := len(l.sealed)
@@ -399,7 +437,7 @@ func (r *opener) reopenable() *segment {
 		return nil
 	}
 	s := l.sealed[n-1]
-	if s.heapOffs != nil || s.seq <= l.meta.backSeq || s.indexOff >= int64(l.opts.SegmentSize) {
+	if s.heapOffs != nil || s.seq <= l.meta.backSeq || s.indexOff >= int64(l.opts.SegmentSize) || s.version != formatVersion {
 		return nil
 	}
 	return s

@@ -90,7 +90,7 @@ func (l *Log) createSegment(seq, first uint64, flags uint16) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := segHeader{flags: flags, seq: seq, first: first}
+	h := segHeader{version: formatVersion, flags: flags, seq: seq, first: first, salt: l.salt(seq)}
 	name := segmentName(seq, first)
 	err = l.installSegment(f, tmp, name, h)
 	if err != nil {
@@ -188,6 +188,14 @@ func (l *Log) ensureTail() error {
 		return nil
 	}
 	return l.newTail(l.nextSeq(), 0)
+}
+
+// salt returns the salt of a new segment: random, unless a test fixed it.
+func (l *Log) salt(seq uint64) uint32 {
+	if l.opts.segmentSalt != nil {
+		return l.opts.segmentSalt(seq)
+	}
+	return newSalt()
 }
 
 // nextSeq is the sequence number for a new segment: above every segment

@@ -24,8 +24,12 @@ type segment struct {
 	seq   uint64
 	first uint64
 	flags uint16
-	f     vfs.File
-	refs  atomic.Int64
+	// version and salt come from the header (format.go); markers written
+	// to or read from the segment are bound to them.
+	version uint16
+	salt    uint32
+	f       vfs.File
+	refs    atomic.Int64
 	// retired is set once the log dropped its reference.
 	retired atomic.Bool
 	// gone is closed when the last reference is released.
@@ -58,7 +62,8 @@ type segment struct {
 }
 
 func newSegment(f vfs.File, dir, name string, h segHeader) *segment {
-	s := &segment{name: name, path: joinPath(dir, name), seq: h.seq, first: h.first, flags: h.flags, f: f}
+	s := &segment{name: name, path: joinPath(dir, name), seq: h.seq, first: h.first, flags: h.flags,
+		version: h.version, salt: h.salt, f: f}
 	s.refs.Store(1)
 	s.gone = make(chan struct{})
 	return s

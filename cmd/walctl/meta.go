@@ -26,7 +26,7 @@ const (
 	metaSize     = 56
 	metaMagic    = "WALDBMET"
 	segSuffix    = ".wal"
-	segHeaderLen = 40 // records start here
+	segHeaderLen = 40 // records start here (format versions 1 and 2)
 )
 
 // metaInfo is the content of META (FORMAT.md, "META").
@@ -53,7 +53,7 @@ func readMeta(dir string) (*metaInfo, error) {
 	switch {
 	case len(b) != metaSize:
 		return nil, fmt.Errorf("%w: META is %d bytes, want %d", wal.ErrCorrupt, len(b), metaSize)
-	case !bytes.Equal(b[:8], []byte(metaMagic)) || le.Uint16(b[8:]) != 1:
+	case !bytes.Equal(b[:8], []byte(metaMagic)) || le.Uint16(b[8:]) != 1: // META stays version 1 in format version 2
 		return nil, fmt.Errorf("%w: META has a bad magic number or version", wal.ErrCorrupt)
 	case le.Uint32(b[48:]) != record.Mask(crc32.Checksum(b[:48], castagnoli)):
 		return nil, fmt.Errorf("%w: META checksum mismatch", wal.ErrCorrupt)

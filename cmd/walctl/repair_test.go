@@ -116,7 +116,7 @@ func TestRepairSealedFlip(t *testing.T) {
 	r, _ := repairLog(t, dir, "n\n")
 	r.wantCode(t, exitError)
 	unchanged(t, dir, before)
-	if !strings.Contains(r.stdout, "entry 32 cannot be read: cut the log after entry 31 (TruncateBack)") {
+	if !strings.Contains(r.stdout, "entry 27 cannot be read: cut the log after entry 26 (TruncateBack)") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
 
@@ -178,7 +178,7 @@ func TestRepairMissingSegment(t *testing.T) {
 	checkEntries(t, dir, 1, gap-1)
 	next := gap + (gap - 1) // the first index after the missing segment
 	wantSalvaged(t, backup, next, 100)
-	for _, s := range []string{"0000000000000003-00000000000000000063.wal", "0000000000000004-00000000000000000094.wal"} {
+	for _, s := range []string{"0000000000000003-00000000000000000053.wal", "0000000000000004-00000000000000000079.wal"} {
 		if _, err := os.Stat(filepath.Join(backup, s)); err != nil {
 			t.Errorf("quarantined segment %s is not in the backup: %v", s, err)
 		}
@@ -195,7 +195,7 @@ func TestRepairBadTrailer(t *testing.T) {
 	dir := badTrailerLog(t, 100)
 	r, backup := repairLog(t, dir, "")
 	r.wantCode(t, exitOK)
-	if !strings.Contains(r.stdout, "append entries [63, 100] read from the quarantined segments") || strings.Contains(r.stdout, "Proceed?") {
+	if !strings.Contains(r.stdout, "append entries [53, 100] read from the quarantined segments") || strings.Contains(r.stdout, "Proceed?") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
 	checkEntries(t, dir, 1, 100)

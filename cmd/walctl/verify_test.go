@@ -12,7 +12,7 @@ func TestVerifyClean(t *testing.T) {
 	r.wantCode(t, exitOK)
 	golden(t, "verify.golden", normalize(r.stdout, dir))
 	// Not a terminal: plain progress lines on stderr, ending at 100%.
-	if !strings.Contains(r.stderr, "verify: 6.3 KiB of 6.3 KiB (100%)") {
+	if !strings.Contains(r.stderr, "verify: 7.5 KiB of 7.5 KiB (100%)") {
 		t.Errorf("progress lines:\n%s", r.stderr)
 	}
 	r = runCLI(t, "", "verify", "--quiet", "--json", dir)
@@ -38,8 +38,8 @@ func TestVerifyDamage(t *testing.T) {
 	}{
 		{"torn tail", tornTailLog(t, 100), exitOK, 99, []string{"torn-tail: entries [1, 99]", "dropped", "problems       0"}},
 		{"flipped bit in a sealed segment", sealed, exitCorrupt, 100,
-			[]string{"problem 1: wal: corrupt: segment 0000000000000002-00000000000000000032.wal offset 40: record: corrupt record: checksum mismatch", "result         CORRUPT"}},
-		{"flipped bit in the tail", tail, exitCorrupt, 93,
+			[]string{"problem 1: wal: corrupt: segment 0000000000000002-00000000000000000027.wal offset 40: record: corrupt record: checksum mismatch", "result         CORRUPT"}},
+		{"flipped bit in the tail", tail, exitCorrupt, 78,
 			[]string{"problem 1: opening", "proves these bytes were durable", "checked what point-in-time recovery keeps"}},
 		{"missing segment", missing, exitCorrupt, 0, []string{"missing segment?", "cannot open, not even for point-in-time recovery"}},
 		{"bad trailer", badTrailerLog(t, 100), exitCorrupt, 0, []string{"is not sealed (bad or missing trailer) but is not the last segment"}},
