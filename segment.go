@@ -17,7 +17,9 @@ import (
 // Lifetime: refs starts at 1, the log's reference. Readers pin the segment
 // with acquire/release around each access; retire drops the log's
 // reference, and the last release closes the file and unmaps it. A retired
-// segment can no longer be acquired.
+// segment can no longer be acquired. The log never waits for readers: a
+// segment's file is never truncated or rewritten while it may be mapped
+// (TruncateBack writes a cut copy instead, see recut).
 type segment struct {
 	name  string
 	path  string
@@ -28,8 +30,11 @@ type segment struct {
 	refs  atomic.Int64
 	// retired is set once the log dropped its reference.
 	retired atomic.Bool
-	// gone is closed when the last reference is released.
-	gone chan struct{}
+	// keep is a segment whose memory map this one keeps alive (a
+	// reference to it, released with this segment's last): the file this
+	// one replaced when TruncateBack cut it (recut), whose map NoCopy
+	// slices of the entries kept may still alias.
+	keep *segment
 
 	// Sealed segments only.
 	sealed   bool
@@ -60,7 +65,6 @@ type segment struct {
 func newSegment(f vfs.File, dir, name string, h segHeader) *segment {
 	s := &segment{name: name, path: joinPath(dir, name), seq: h.seq, first: h.first, flags: h.flags, f: f}
 	s.refs.Store(1)
-	s.gone = make(chan struct{})
 	return s
 }
 
@@ -84,7 +88,9 @@ func (s *segment) release() {
 		if s.f != nil {
 			_ = s.f.Close()
 		}
-		close(s.gone)
+		if s.keep != nil {
+			s.keep.release()
+		}
 	}
 }
 

@@ -133,12 +133,24 @@ func (l *Log) truncateBack(index uint64) error {
 	if err := l.writeMeta(m); err != nil {
 		return err
 	}
-	if err := l.cutBack(index); err != nil {
+	err := l.cutBack(index)
+	// META records the cut: whatever cutBack did, entries above index are
+	// void and never served again, and those up to index stay readable
+	// from the segments that still hold them.
+	l.last, l.synIdx = index, index
+	if t := l.tail; t != nil && index < t.first+uint64(len(l.tailOffs)) {
+		keep := uint64(0)
+		if index >= t.first {
+			keep = index - t.first + 1
+		}
+		l.tailOffs = l.tailOffs[:keep]
+	}
+	l.noteBack(index)
+	if err != nil {
 		l.fail(err)
+		l.publish()
 		return l.err
 	}
-	l.last, l.synIdx = index, index
-	l.noteBack(index)
 	// The truncation is durable now. If the new tail cannot be created (a
 	// full disk), the next write retries and reports that error.
 	_ = l.newTail(seq+1, 0)
@@ -147,6 +159,7 @@ func (l *Log) truncateBack(index uint64) error {
 
 // cutBack physically removes entries after index, once META records the
 // cut: the segment holding index is cut and sealed, later ones deleted.
+// On failure the in-memory segments still hold every entry up to index.
 // REQUIRES: mu held; everything synced.
 func (l *Log) cutBack(index uint64) error {
 	if l.tail != nil && index >= l.tail.first {
@@ -164,25 +177,29 @@ func (l *Log) cutBack(index uint64) error {
 		j++
 	}
 	old := l.sealed[j]
-	dead := append([]*segment(nil), l.sealed[j+1:]...)
-	if l.tail != nil {
-		dead = append(dead, l.tail)
-	}
-	l.sealed, l.tail = l.sealed[:j], nil
-	l.publish()
 	s, err := l.recut(old, index)
 	if err != nil {
 		return err
 	}
-	l.sealed = append(l.sealed, s)
+	dead := append([]*segment(nil), l.sealed[j+1:]...)
+	if l.tail != nil {
+		dead = append(dead, l.tail)
+	}
+	l.sealed, l.tail = append(l.sealed[:j], s), nil
 	l.publish()
+	old.retire()
 	return l.removeSegments(dead)
 }
 
-// recut replaces sealed segment old by a copy cut after index: it waits
-// for readers of old's memory map to finish (truncating a mapped file
-// under a reader would fault), then truncates and reseals the file.
-// REQUIRES: mu held; old no longer published.
+// recut writes a copy of sealed segment old cut after index, as a new
+// file that replaces old's by rename, and returns it as a new segment.
+// old's file and memory map are left alone: readers that pinned old
+// finish undisturbed without the log waiting for them, and old's map
+// lives on (see keep) while NoCopy slices of the entries kept may still
+// use it. The copy costs at most one segment's bytes, and TruncateBack
+// into a sealed segment is rare. A crash before the rename leaves old's
+// file, which META's cut already voids beyond index.
+// REQUIRES: mu held; index in old.
 func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 	k := index - old.first + 1
 	offs, err := old.offsets(k)
@@ -195,18 +212,50 @@ func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 			return nil, err
 		}
 	}
-	f, err := l.fs.OpenReadWrite(old.path)
+	tmp := l.tmpName()
+	f, err := l.fs.Create(tmp)
 	if err != nil {
-		return nil, fmt.Errorf("wal: reopening %s: %w", old.name, err)
+		return nil, fmt.Errorf("wal: creating %s to cut %s: %w", tmp, old.name, err)
 	}
 	s := newSegment(f, l.dir, old.name, segHeader{flags: old.flags, seq: old.seq, first: old.first})
-	old.retire()
-	<-old.gone
-	if err := l.sealSegment(s, offs, cut); err != nil {
+	if err = copyRecords(old, f, cut); err == nil {
+		err = l.sealSegment(s, offs, cut)
+	}
+	if err == nil {
+		err = l.fs.Rename(tmp, old.path)
+	}
+	if err != nil {
 		s.retire()
-		return nil, err
+		_ = l.fs.Remove(tmp)
+		return nil, fmt.Errorf("wal: cutting %s: %w", old.name, err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		s.retire()
+		return nil, fmt.Errorf("wal: syncing directory after cutting %s: %w", old.name, err)
+	}
+	if l.opts.NoCopy && old.data != nil && old.acquire() {
+		s.keep = old
 	}
 	return s, nil
+}
+
+// copyRecords copies the bytes [0, end) of sealed segment src (header and
+// records) to f.
+func copyRecords(src *segment, f interface {
+	WriteAt([]byte, int64) (int, error)
+}, end int64) error {
+	const chunk = 1 << 20
+	for off := int64(0); off < end; off += chunk {
+		n := min(chunk, end-off)
+		b, err := src.slice(off, n)
+		if err != nil {
+			return fmt.Errorf("reading %s at %d: %w", src.name, off, err)
+		}
+		if _, err := f.WriteAt(b, off); err != nil {
+			return fmt.Errorf("writing the copy at %d: %w", off, err)
+		}
+	}
+	return nil
 }
 
 // removeSegments retires and deletes segments, then fsyncs the directory

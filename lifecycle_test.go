@@ -1,0 +1,131 @@
+package wal
+
+import (
+	"errors"
+	"path"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/waldb/wal/vfs"
+	"github.com/waldb/wal/vfs/errorfs"
+)
+
+// Regression tests for issue 13's defects in the segment lifecycle (lazy
+// opening, failed truncations, Verify, Segments, NoCopy, index overflow).
+
+// watchdog runs fn and fails the test if it panics or does not return
+// within d (a deadlock), dumping every goroutine's stack. A deadlocked fn
+// is left behind; the test fails instead of hanging.
+func watchdog(t *testing.T, d time.Duration, fn func()) {
+	t.Helper()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		fn()
+	}()
+	select {
+	case p := <-done:
+		if p != nil {
+			t.Fatalf("panic: %v", p)
+		}
+		if t.Failed() {
+			t.FailNow() // fn called t.Fatal
+		}
+	case <-time.After(d):
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("deadlock: no return within %v\n%s", d, buf)
+	}
+}
+
+// armedFS fails the operations in ops on paths with suffix, with cause,
+// while armed.
+type armedFS struct {
+	armed  atomic.Bool
+	ops    []errorfs.Op
+	suffix string
+	cause  error
+	hits   atomic.Int64
+}
+
+func (a *armedFS) MaybeError(op errorfs.Op, p string) error {
+	if !a.armed.Load() || !strings.Contains(path.Base(p), a.suffix) {
+		return nil
+	}
+	for _, o := range a.ops {
+		if o == op {
+			a.hits.Add(1)
+			return a.cause
+		}
+	}
+	return nil
+}
+
+// TestFailedTruncateBackKeepsLogReadable is defect 1: a TruncateBack into a
+// sealed segment that fails part way (EIO removing a later segment, EMFILE
+// opening the cut one) returns ErrFailed; the entries it keeps stay
+// readable, those it cut are ErrNotFound, no read panics, and Close
+// returns.
+func TestFailedTruncateBackKeepsLogReadable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		inj  *armedFS
+	}{
+		{"remove EIO", &armedFS{ops: []errorfs.Op{errorfs.OpRemove}, suffix: ".wal", cause: syscall.EIO}},
+		{"open EMFILE", &armedFS{ops: []errorfs.Op{errorfs.OpOpen}, suffix: ".wal", cause: syscall.EMFILE}},
+		{"create EMFILE", &armedFS{ops: []errorfs.Op{errorfs.OpCreate}, suffix: "prepare", cause: syscall.EMFILE}},
+		{"rename EIO", &armedFS{ops: []errorfs.Op{errorfs.OpRename}, suffix: "prepare", cause: syscall.EIO}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := vfs.NewMem()
+			o := &Options{FS: errorfs.Wrap(mem, tc.inj), SegmentSize: 1 << 10}
+			l := mustOpen(t, memDir, o)
+			fill(t, l, 300, 0)
+			mustClose(t, l)
+			l = mustOpen(t, memDir, o) // the second segment is not opened yet
+			segs := l.Segments()
+			if len(segs) < 8 {
+				t.Fatalf("%d segments, want at least 8", len(segs))
+			}
+			cut := segs[1].FirstIndex + 1
+			watchdog(t, 10*time.Second, func() {
+				tc.inj.armed.Store(true)
+				err := l.TruncateBack(cut)
+				tc.inj.armed.Store(false)
+				if tc.inj.hits.Load() == 0 {
+					t.Fatalf("TruncateBack(%d) = %v, and no error was injected", cut, err)
+				}
+				if !errors.Is(err, ErrFailed) {
+					t.Fatalf("TruncateBack(%d) = %v, want ErrFailed", cut, err)
+				}
+				for i := uint64(1); i <= cut; i++ {
+					b, err := l.Read(i)
+					if err != nil {
+						t.Fatalf("Read(%d) of a kept entry: %v", i, err)
+					}
+					if _, err := checkPayload(i, b); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, i := range []uint64{cut + 1, cut + 2, segs[2].FirstIndex, 300} {
+					if _, err := l.Read(i); !errors.Is(err, ErrNotFound) {
+						t.Fatalf("Read(%d) after TruncateBack(%d): %v, want ErrNotFound", i, cut, err)
+					}
+				}
+				if _, la := bounds(t, l); la != cut {
+					t.Fatalf("LastIndex = %d after TruncateBack(%d)", la, cut)
+				}
+				_ = l.Close()
+			})
+			// Whatever happened, a reopen finds exactly the kept entries.
+			l = mustOpen(t, memDir, &Options{FS: mem, SegmentSize: 1 << 10})
+			defer mustClose(t, l)
+			checkRange(t, l, 1, cut)
+		})
+	}
+}
+
