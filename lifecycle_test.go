@@ -129,3 +129,40 @@ func TestFailedTruncateBackKeepsLogReadable(t *testing.T) {
 	}
 }
 
+// TestVerifyBesideWriter is defect 4: Verify on a live log read the tail's
+// sealed state and entry count without the mutex while rotation sealed it
+// (a data race, and a false ErrCorrupt such as "index block lists 12
+// entries, records hold 0"). Verify runs in a loop beside a writer that
+// rotates 1 KiB segments constantly; every run must pass.
+func TestVerifyBesideWriter(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), &Options{SegmentSize: 1 << 10, SyncPolicy: SyncNever})
+	defer mustClose(t, l)
+	stop := make(chan struct{})
+	writerDone := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				writerDone <- nil
+				return
+			default:
+			}
+			if _, err := l.Append(make([]byte, 40)); err != nil {
+				writerDone <- err
+				return
+			}
+		}
+	}()
+	watchdog(t, time.Minute, func() {
+		for i := 0; i < 30; i++ {
+			if err := l.Verify(nil); err != nil {
+				t.Errorf("Verify %d beside a writer: %v", i, err)
+				break
+			}
+		}
+	})
+	close(stop)
+	if err := <-writerDone; err != nil {
+		t.Fatal(err)
+	}
+}
