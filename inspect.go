@@ -25,11 +25,16 @@ func (l *Log) Segments() []SegmentInfo {
 	var out []SegmentInfo
 	closed := map[int]*segment{} // position in out -> a segment not opened yet, sized after the unlock
 	for _, s := range l.sealed {
+		var size int64
 		if s.lazy != nil && !s.lazy.done.Load() {
+			// Not open: a Read may be opening it and setting indexOff
+			// right now (lazy.go), so indexOff is not read here.
 			closed[len(out)] = s
+		} else {
+			size = s.indexOff
 		}
 		out = append(out, SegmentInfo{Name: s.name, Seq: s.seq, FirstIndex: s.first, LastIndex: s.last(),
-			Size: s.indexOff, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
+			Size: size, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
 	}
 	if t := l.tail; t != nil {
 		out = append(out, SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first,

@@ -166,3 +166,38 @@ func TestVerifyBesideWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSegmentsBesideLazyOpen is defect 5: Segments read a lazily opened
+// segment's index offset while a Read opened it (a data race under -race).
+// Segments and Reads that open the segments run at once; every report
+// must describe each segment with its records' size.
+func TestSegmentsBesideLazyOpen(t *testing.T) {
+	fs, _ := lazyLog(t)
+	for round := 0; round < 5; round++ {
+		l := mustOpen(t, memDir, &Options{FS: fs, SegmentSize: 1 << 10})
+		segs := l.Segments()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, s := range segs {
+				if _, err := l.Read(s.FirstIndex); err != nil {
+					t.Errorf("Read(%d): %v", s.FirstIndex, err)
+					return
+				}
+			}
+		}()
+		for open := true; open; {
+			select {
+			case <-done:
+				open = false
+			default:
+			}
+			for _, s := range l.Segments() {
+				if s.Size <= segHeaderSize {
+					t.Fatalf("round %d: Segments reports %s with %d bytes of records", round, s.Name, s.Size)
+				}
+			}
+		}
+		mustClose(t, l)
+	}
+}
