@@ -201,3 +201,51 @@ func TestSegmentsBesideLazyOpen(t *testing.T) {
 		mustClose(t, l)
 	}
 }
+
+// TestVerifyCallbackCallsIntoLog is defect 2: TruncateBack waited, under
+// the log's mutex, for every reader pin to go, and Verify pinned every
+// segment for its whole run, so a truncation beside Verify stalled every
+// writer until Verify ended, and a progress callback that truncated or
+// called LastIndex deadlocked. Here the callback cuts into a sealed
+// segment, appends and reads the bounds; Verify, the callback and a
+// reopen must all complete.
+func TestVerifyCallbackCallsIntoLog(t *testing.T) {
+	dir := t.TempDir()
+	o := &Options{SegmentSize: 1 << 10}
+	l := mustOpen(t, dir, o)
+	fill(t, l, 300, 0)
+	segs := l.Segments()
+	cut := segs[3].FirstIndex + 1
+	calls := 0
+	watchdog(t, 30*time.Second, func() {
+		err := l.Verify(func(done, total int64) {
+			calls++
+			if calls != 2 {
+				return
+			}
+			if err := l.TruncateBack(cut); err != nil {
+				t.Errorf("TruncateBack(%d) from Verify's callback: %v", cut, err)
+			}
+			if err := l.Write(cut+1, payload(cut+1, 1)); err != nil {
+				t.Errorf("Write(%d) from Verify's callback: %v", cut+1, err)
+			}
+			if la, err := l.LastIndex(); err != nil || la != cut+1 {
+				t.Errorf("LastIndex from Verify's callback = %d, %v; want %d", la, err, cut+1)
+			}
+		})
+		if err != nil {
+			t.Errorf("Verify: %v", err)
+		}
+		if calls < 2 {
+			t.Errorf("progress called %d times", calls)
+		}
+		checkRange(t, l, 1, cut+1)
+		if err := l.Verify(nil); err != nil {
+			t.Errorf("Verify after the cut: %v", err)
+		}
+		mustClose(t, l)
+	})
+	l = mustOpen(t, dir, o)
+	defer mustClose(t, l)
+	checkRange(t, l, 1, cut+1)
+}
