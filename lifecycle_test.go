@@ -2,8 +2,10 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -248,4 +250,50 @@ func TestVerifyCallbackCallsIntoLog(t *testing.T) {
 	l = mustOpen(t, dir, o)
 	defer mustClose(t, l)
 	checkRange(t, l, 1, cut+1)
+}
+
+// TestNoCopySliceSurvivesTruncateBack is defect 3: TruncateBack(k) into a
+// sealed segment re-cut it and unmapped its memory map, so a NoCopy slice
+// of an entry <= k, which stays in the log, faulted (SIGSEGV with 64 KiB
+// segments) or silently read another mapping. Slices of kept entries taken
+// before the cut must read their payloads after it, after more segments
+// are mapped, and after a second cut into the same segment.
+func TestNoCopySliceSurvivesTruncateBack(t *testing.T) {
+	for _, size := range []int{1 << 10, 64 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			dir := t.TempDir()
+			o := &Options{SegmentSize: size, NoCopy: true}
+			l := mustOpen(t, dir, o)
+			defer l.Close()
+			n := uint64(40 * size / 1024)
+			fill(t, l, n, 0)
+			segs := l.Segments()
+			s := segs[len(segs)/2]
+			keep := map[uint64][]byte{}
+			for i := s.FirstIndex; i <= s.LastIndex; i++ {
+				b, err := l.Read(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keep[i] = b
+			}
+			cut := s.FirstIndex + (s.LastIndex-s.FirstIndex)/2
+			watchdog(t, time.Minute, func() {
+				debug.SetPanicOnFault(true) // a fault in an unmapped slice panics instead of crashing
+				if err := l.TruncateBack(cut); err != nil {
+					t.Fatal(err)
+				}
+				fill(t, l, cut+uint64(len(segs))*20, 1) // maps new segments, which may reuse the address
+				checkRange(t, l, 1, cut+uint64(len(segs))*20)
+				if err := l.TruncateBack(cut - 1); err != nil {
+					t.Fatal(err)
+				}
+				for i := s.FirstIndex; i < cut; i++ {
+					if _, err := checkPayload(i, keep[i]); err != nil {
+						t.Fatalf("NoCopy slice of kept entry %d after TruncateBack(%d): %v", i, cut, err)
+					}
+				}
+			})
+		})
+	}
 }

@@ -100,9 +100,20 @@ type Options struct {
 	// at most record.MaxPayload.
 	MaxEntrySize int
 	// NoCopy makes Read return slices that alias the log's memory (the
-	// memory map of a sealed segment) where it can. Such a slice is
-	// read-only and valid only until its entry is removed by a truncation
-	// or Reset, or the log is closed; using it later may crash the process.
+	// memory map of a sealed segment) where it can; entries of the tail
+	// segment, and every entry under NoMmap or on a filesystem without
+	// memory maps, are still returned as copies. Such a slice is
+	// read-only. Its exact lifetime: it stays valid until the first of
+	//   - Close of the log;
+	//   - the removal of its entry by TruncateFront, TruncateBack or
+	//     Reset (a TruncateBack that cuts the entry's segment keeps the
+	//     old map alive for the entries it keeps, so their slices stay
+	//     valid);
+	//   - for a log opened with OpenReadOnly, the next Refresh.
+	// Using it later may crash the process or read other bytes. A slice
+	// whose lifetime is not clear to its user should be a copy:
+	// AppendEntry into a reused buffer costs about the same as NoCopy and
+	// has no lifetime rule.
 	NoCopy bool
 	// NoPreallocate disables preallocation of segment files. By default a
 	// segment is preallocated to SegmentSize so fdatasync need not update
