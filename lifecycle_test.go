@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -296,4 +297,81 @@ func TestNoCopySliceSurvivesTruncateBack(t *testing.T) {
 			})
 		})
 	}
+}
+
+// closeCounter counts file closes per path and fails the removal of one
+// path while armed.
+type closeCounter struct {
+	armed    atomic.Bool
+	failPath string
+	mu       sync.Mutex
+	closes   map[string]int
+}
+
+func (c *closeCounter) MaybeError(op errorfs.Op, p string) error {
+	switch {
+	case op == errorfs.OpClose:
+		c.mu.Lock()
+		c.closes[p]++
+		c.mu.Unlock()
+	case op == errorfs.OpRemove && c.armed.Load() && p == c.failPath:
+		return syscall.EIO
+	}
+	return nil
+}
+
+// TestFailedRemovalReleasesEverySegment is defect 8: removeSegments
+// returned at the first failed removal, leaking the file handles and maps
+// of the segments after it for the life of the log. Now every dead
+// segment is retired and its removal tried, and the errors are joined.
+func TestFailedRemovalReleasesEverySegment(t *testing.T) {
+	mem := vfs.NewMem()
+	cc := &closeCounter{closes: map[string]int{}}
+	o := &Options{FS: errorfs.Wrap(mem, cc), SegmentSize: 1 << 10}
+	l := mustOpen(t, memDir, o)
+	fill(t, l, 300, 0)
+	segs := l.Segments()
+	paths := func(infos []SegmentInfo) []string {
+		var out []string
+		for _, s := range infos {
+			out = append(out, path.Join(memDir, s.Name))
+		}
+		return out
+	}
+	dead := paths(segs[:5])
+	cc.failPath = dead[0]
+	cc.mu.Lock()
+	clear(cc.closes)
+	cc.mu.Unlock()
+	cc.armed.Store(true)
+	err := l.TruncateFront(segs[5].FirstIndex)
+	cc.armed.Store(false)
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("TruncateFront with a failing removal = %v, want EIO", err)
+	}
+	// A segment's handle may carry its temporary name (prepare-N.tmp), so
+	// closes are counted in total: one per dead segment at least.
+	cc.mu.Lock()
+	closes := 0
+	for _, n := range cc.closes {
+		closes += n
+	}
+	cc.mu.Unlock()
+	if closes < len(dead) {
+		t.Errorf("%d files closed after removing %d segments", closes, len(dead))
+	}
+	left, _ := mem.List(memDir)
+	for _, p := range dead[1:] {
+		for _, n := range left {
+			if n == path.Base(p) {
+				t.Errorf("%s not removed after an earlier removal failed", p)
+			}
+		}
+	}
+	checkRange(t, l, segs[5].FirstIndex, 300)
+	fill(t, l, 310, 0)
+	mustClose(t, l)
+	l = mustOpen(t, memDir, o)
+	defer mustClose(t, l)
+	checkRange(t, l, segs[5].FirstIndex, 310)
 }

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -258,23 +259,28 @@ func copyRecords(src *segment, f interface {
 	return nil
 }
 
-// removeSegments retires and deletes segments, then fsyncs the directory
-// so they cannot reappear. A failure leaves files that recovery removes.
-// REQUIRES: mu held.
+// removeSegments retires every dead segment (so its file and map are
+// released once no reader pins it), then tries to delete each file and
+// fsyncs the directory so the deletions cannot be undone by a crash. It
+// returns every failure joined; a file left behind is removed by the next
+// Open. REQUIRES: mu held.
 func (l *Log) removeSegments(dead []*segment) error {
 	if len(dead) == 0 {
 		return nil
 	}
 	for _, s := range dead {
 		s.retire()
+	}
+	var errs []error
+	for _, s := range dead {
 		if err := l.fs.Remove(s.path); err != nil {
-			return fmt.Errorf("wal: removing %s: %w", s.name, err)
+			errs = append(errs, fmt.Errorf("wal: removing %s: %w", s.name, err))
 		}
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("wal: syncing directory after removing segments: %w", err)
+		errs = append(errs, fmt.Errorf("wal: syncing directory after removing segments: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // writeMeta replaces META atomically: temp file, fsync, rename, fsync of
