@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"runtime"
 	"runtime/debug"
@@ -374,4 +375,84 @@ func TestFailedRemovalReleasesEverySegment(t *testing.T) {
 	l = mustOpen(t, memDir, o)
 	defer mustClose(t, l)
 	checkRange(t, l, segs[5].FirstIndex, 310)
+}
+
+// TestIndexOverflowRejected is defect 9, first half: Reset(math.MaxUint64)
+// was accepted and the second Append returned index 0 with bounds
+// [2^64-1, 0]. The top index is refused with ErrOutOfRange, and writes
+// that would pass MaxIndex fail without changing the log.
+func TestIndexOverflowRejected(t *testing.T) {
+	mem := vfs.NewMem()
+	o := &Options{FS: mem, SegmentSize: 1 << 10}
+	l := mustOpen(t, memDir, o)
+	if err := l.Reset(math.MaxUint64); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("Reset(MaxUint64) = %v, want ErrOutOfRange", err)
+	}
+	if err := l.Reset(MaxIndex - 1); err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	b.Write(0, []byte("a"))
+	b.Write(0, []byte("b"))
+	b.Write(0, []byte("c"))
+	if _, err := l.AppendBatch(&b); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("AppendBatch of 3 from MaxIndex-1 = %v, want ErrOutOfRange", err)
+	}
+	for want := MaxIndex - 1; want <= MaxIndex; want++ {
+		if i, err := l.Append(payload(want, 0)); err != nil || i != want {
+			t.Fatalf("Append = %d, %v; want %d", i, err, want)
+		}
+	}
+	if i, err := l.Append([]byte("x")); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("Append past MaxIndex = %d, %v; want ErrOutOfRange", i, err)
+	}
+	if err := l.Write(math.MaxUint64, []byte("x")); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("Write(MaxUint64) = %v, want ErrOutOfRange", err)
+	}
+	checkRange(t, l, MaxIndex-1, MaxIndex)
+	mustClose(t, l)
+	l = mustOpen(t, memDir, o)
+	defer mustClose(t, l)
+	checkRange(t, l, MaxIndex-1, MaxIndex)
+	// Emptying the log keeps its position, the one past MaxIndex.
+	if err := l.TruncateFront(MaxIndex + 1); err != nil {
+		t.Fatal(err)
+	}
+	if f, la := bounds(t, l); f != MaxIndex+1 || la != MaxIndex {
+		t.Fatalf("bounds after emptying = [%d, %d]", f, la)
+	}
+}
+
+// TestCraftedTrailerCannotWrap is defect 9, second half: a CRC-valid
+// trailer whose index block offset is near 2^64 wrapped the trailer size
+// check and was accepted. It must be ErrCorrupt at the read that opens the
+// segment, at Verify, and at an eager Open, never a panic.
+func TestCraftedTrailerCannotWrap(t *testing.T) {
+	fs, segs := lazyLog(t)
+	p := segs[len(segs)/2]
+	b := readFile(t, fs, p)
+	size := uint64(len(b))
+	count := size / 4
+	tr := segTrailer{first: segFirst(t, p), count: count, indexOff: -(4*count + segTrailerSize - size)}
+	if tr.indexOff+4*tr.count+segTrailerSize != size {
+		t.Fatalf("crafted trailer does not wrap")
+	}
+	copy(b[len(b)-segTrailerSize:], tr.encode())
+	writeFile(t, fs, p, b)
+	if _, ok := decodeSegTrailer(b[len(b)-segTrailerSize:], int64(size)); ok {
+		t.Errorf("decodeSegTrailer accepts index block offset %d in a %d-byte file", tr.indexOff, size)
+	}
+	watchdog(t, 30*time.Second, func() {
+		l := mustOpen(t, memDir, &Options{FS: fs, SegmentSize: 1 << 10})
+		defer l.Close()
+		if _, err := l.Read(tr.first); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Read(%d) of the crafted segment = %v, want ErrCorrupt", tr.first, err)
+		}
+		if err := l.Verify(nil); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Verify = %v, want ErrCorrupt", err)
+		}
+	})
+	if _, err := Open(memDir, &Options{FS: fs, SegmentSize: 1 << 10, EagerOpen: true}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("eager Open = %v, want ErrCorrupt", err)
+	}
 }

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/waldb/wal/record"
@@ -66,6 +67,11 @@ const (
 	DefaultBufferSize    = 1 << 20
 	DefaultSyncInterval  = time.Second
 	DefaultFlushInterval = 10 * time.Millisecond
+	// MaxIndex is the largest index an entry can have. Writes that would
+	// pass it, and Reset(math.MaxUint64), fail with ErrOutOfRange, so
+	// LastIndex()+1 never wraps to 0. (An emptied log may report
+	// FirstIndex() == MaxIndex+1.)
+	MaxIndex uint64 = math.MaxUint64 - 1
 	// MaxSegmentSize bounds SegmentSize so record offsets fit the 32-bit
 	// entries of a sealed segment's index block.
 	MaxSegmentSize = 2 << 30

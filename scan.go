@@ -80,6 +80,8 @@ func checkScanned(h record.Header, p []byte, expect uint64, pending int, off int
 		return errors.New("marker inside a batch")
 	case h.Type == record.Marker && (len(p) != 1 || !record.MarkerKind(p[0]).Valid() || int64(h.Index) > off):
 		return errors.New("bad marker")
+	case h.Type.IsEntry() && h.Index > MaxIndex:
+		return errors.New("entry index above MaxIndex")
 	case h.Type.IsEntry() && h.Index != expect:
 		return errors.New("entry out of sequence")
 	}

@@ -67,8 +67,8 @@ func (l *Log) resetChecked(index uint64) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
-	if index == 0 {
-		return fmt.Errorf("%w: Reset(0): indexes start at 1", ErrOutOfRange)
+	if index == 0 || index > MaxIndex {
+		return fmt.Errorf("%w: Reset(%d): indexes are in [1, %d]", ErrOutOfRange, index, MaxIndex)
 	}
 	return l.reset(index)
 }
