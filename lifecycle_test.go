@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path"
 	"runtime"
 	"runtime/debug"
@@ -454,5 +455,91 @@ func TestCraftedTrailerCannotWrap(t *testing.T) {
 	})
 	if _, err := Open(memDir, &Options{FS: fs, SegmentSize: 1 << 10, EagerOpen: true}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("eager Open = %v, want ErrCorrupt", err)
+	}
+}
+
+// renameThenFail performs a rename of META and then reports EIO, as a
+// filesystem can (a fault after the rename, an NFS retry).
+type renameThenFail struct {
+	vfs.FS
+	armed atomic.Bool
+}
+
+func (r *renameThenFail) Rename(oldname, newname string) error {
+	err := r.FS.Rename(oldname, newname)
+	if err == nil && r.armed.Load() && path.Base(newname) == metaName {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EIO}
+	}
+	return err
+}
+
+// TestFailedMetaRenameFailsLog is defect 10: a META rename that took
+// effect but reported an error did not fail the log, so after a failed
+// TruncateBack the log went on appending to a tail the new META cuts, and
+// a reopen discarded acknowledged entries. Every acknowledged entry must
+// survive the reopen, and the failed call must fail-stop the log.
+func TestFailedMetaRenameFailsLog(t *testing.T) {
+	for _, op := range []string{"TruncateBack", "TruncateFront"} {
+		t.Run(op, func(t *testing.T) {
+			mem := vfs.NewMem()
+			fs := &renameThenFail{FS: mem}
+			o := &Options{FS: fs, SegmentSize: 1 << 10}
+			l := mustOpen(t, memDir, o)
+			fill(t, l, 300, 0)
+			fs.armed.Store(true)
+			var err error
+			if op == "TruncateBack" {
+				err = l.TruncateBack(290)
+			} else {
+				err = l.TruncateFront(10)
+			}
+			fs.armed.Store(false)
+			if !errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO) {
+				t.Fatalf("%s with a failed META rename = %v, want ErrFailed wrapping EIO", op, err)
+			}
+			first, last := bounds(t, l)
+			if (op == "TruncateBack" && last != 290) || (op == "TruncateFront" && first != 10) {
+				t.Errorf("bounds after the failed %s = [%d, %d]: they serve entries the new META may void", op, first, last)
+			}
+			acked := last
+			for i := 0; i < 5; i++ {
+				idx, err := l.Append(payload(last+1, 1))
+				if err == nil {
+					acked = idx
+				} else if !errors.Is(err, ErrFailed) {
+					t.Fatalf("Append after the failed %s = %v, want ErrFailed", op, err)
+				}
+			}
+			if acked != last {
+				t.Errorf("Append acknowledged index %d after the failed %s", acked, op)
+			}
+			_ = l.Close()
+			l = mustOpen(t, memDir, &Options{FS: mem, SegmentSize: 1 << 10})
+			defer mustClose(t, l)
+			if f, la := bounds(t, l); la < acked || (op == "TruncateBack" && la != 290) {
+				t.Fatalf("after reopen: [%d, %d], acknowledged up to %d (before reopen [%d, %d])", f, la, acked, first, last)
+			}
+		})
+	}
+}
+
+// TestSegmentErrorsNameTheSegment is defect 10's second half: a segment's
+// file handle kept its prepare-N.tmp name after the rename, so I/O errors
+// named a file that no longer exists.
+func TestSegmentErrorsNameTheSegment(t *testing.T) {
+	inj := &armedFS{ops: []errorfs.Op{errorfs.OpWrite}, suffix: "", cause: syscall.EIO}
+	l := mustOpen(t, memDir, &Options{FS: errorfs.Wrap(vfs.NewMem(), inj), SegmentSize: 1 << 10})
+	defer l.Close()
+	fill(t, l, 100, 0) // several rotations: the tail came from a prepared file
+	inj.armed.Store(true)
+	_, err := l.Append([]byte("x"))
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Append = %v, want EIO", err)
+	}
+	segs := l.Segments()
+	tail := path.Join(memDir, segs[len(segs)-1].Name)
+	var pe *os.PathError
+	if strings.Contains(err.Error(), "prepare-") || !errors.As(err, &pe) || pe.Path != tail {
+		t.Fatalf("Append's error %q does not name the tail %s", err, tail)
 	}
 }

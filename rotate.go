@@ -98,7 +98,7 @@ func (l *Log) createSegment(seq, first uint64, flags uint16) (*segment, error) {
 		_ = l.fs.Remove(tmp)
 		return nil, err
 	}
-	return newSegment(f, l.dir, name, h), nil
+	return newSegment(renamed(f, tmp, joinPath(l.dir, name)), l.dir, name, h), nil
 }
 
 func (l *Log) installSegment(f vfs.File, tmp, name string, h segHeader) error {

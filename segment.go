@@ -3,6 +3,7 @@ package wal
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"runtime"
 	"sync/atomic"
 
@@ -309,4 +310,68 @@ func decodeEntry(b []byte, index uint64) ([]byte, error) {
 		return nil, fmt.Errorf("found %v record with index %d", h.Type, h.Index)
 	}
 	return p, nil
+}
+
+// renamedFile is a segment file opened under a temporary name (tmp) and
+// renamed to path since: the errors of its operations that name the file
+// (*os.PathError, as the OS and vfs/errorfs return) name it by path, so
+// that a message points at the file that exists. It forwards the optional
+// interfaces the log uses.
+type renamedFile struct {
+	vfs.File
+	tmp, path string
+}
+
+var (
+	_ vfs.Mmapper          = (*renamedFile)(nil)
+	_ vfs.WritebackStarter = (*renamedFile)(nil)
+)
+
+// renamed wraps f, opened as tmp and renamed (or about to be) to path.
+func renamed(f vfs.File, tmp, path string) vfs.File {
+	return &renamedFile{File: f, tmp: tmp, path: path}
+}
+
+func (f *renamedFile) fix(err error) error {
+	if pe, ok := err.(*os.PathError); ok && pe.Path == f.tmp {
+		return &os.PathError{Op: pe.Op, Path: f.path, Err: pe.Err}
+	}
+	return err
+}
+
+func (f *renamedFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	return n, f.fix(err)
+}
+
+func (f *renamedFile) WriteAt(p []byte, off int64) (int, error) {
+	n, err := f.File.WriteAt(p, off)
+	return n, f.fix(err)
+}
+
+func (f *renamedFile) Close() error                 { return f.fix(f.File.Close()) }
+func (f *renamedFile) Sync() error                  { return f.fix(f.File.Sync()) }
+func (f *renamedFile) Truncate(size int64) error    { return f.fix(f.File.Truncate(size)) }
+func (f *renamedFile) Preallocate(size int64) error { return f.fix(f.File.Preallocate(size)) }
+
+func (f *renamedFile) Size() (int64, error) {
+	n, err := f.File.Size()
+	return n, f.fix(err)
+}
+
+// Mmap maps the file if the wrapped file can; otherwise it fails with
+// vfs.ErrUnsupported and the log reads with ReadAt.
+func (f *renamedFile) Mmap(length int) ([]byte, func() error, error) {
+	if m, ok := f.File.(vfs.Mmapper); ok {
+		data, unmap, err := m.Mmap(length)
+		return data, unmap, f.fix(err)
+	}
+	return nil, nil, vfs.ErrUnsupported
+}
+
+// StartWriteback forwards to the wrapped file if it can start write-back.
+func (f *renamedFile) StartWriteback(off, n int64) {
+	if w, ok := f.File.(vfs.WritebackStarter); ok {
+		w.StartWriteback(off, n)
+	}
 }

@@ -38,6 +38,12 @@ func (l *Log) truncateFront(index uint64) error {
 	m := l.meta
 	m.front, m.frontSeq = index, l.maxSeq()
 	if err := l.writeMeta(m); err != nil {
+		if l.err != nil {
+			// The new META may be on disk: serve only what survives a
+			// reopen either way.
+			l.first = index
+			l.publish()
+		}
 		return err
 	}
 	l.first = index
@@ -132,21 +138,19 @@ func (l *Log) truncateBack(index uint64) error {
 		m.front, m.frontSeq = l.first, seq
 	}
 	if err := l.writeMeta(m); err != nil {
+		if l.err != nil {
+			// The new META may be on disk: from now on serve only what
+			// survives a reopen either way.
+			l.dropAfter(index)
+			l.publish()
+		}
 		return err
 	}
 	err := l.cutBack(index)
 	// META records the cut: whatever cutBack did, entries above index are
 	// void and never served again, and those up to index stay readable
 	// from the segments that still hold them.
-	l.last, l.synIdx = index, index
-	if t := l.tail; t != nil && index < t.first+uint64(len(l.tailOffs)) {
-		keep := uint64(0)
-		if index >= t.first {
-			keep = index - t.first + 1
-		}
-		l.tailOffs = l.tailOffs[:keep]
-	}
-	l.noteBack(index)
+	l.dropAfter(index)
 	if err != nil {
 		l.fail(err)
 		l.publish()
@@ -156,6 +160,20 @@ func (l *Log) truncateBack(index uint64) error {
 	// full disk), the next write retries and reports that error.
 	_ = l.newTail(seq+1, 0)
 	return nil
+}
+
+// dropAfter makes index the last entry in memory, as META's cut says,
+// whether or not the segments were cut yet. REQUIRES: mu held.
+func (l *Log) dropAfter(index uint64) {
+	l.last, l.synIdx = index, index
+	if t := l.tail; t != nil && index < t.first+uint64(len(l.tailOffs)) {
+		keep := uint64(0)
+		if index >= t.first {
+			keep = index - t.first + 1
+		}
+		l.tailOffs = l.tailOffs[:keep]
+	}
+	l.noteBack(index)
 }
 
 // cutBack physically removes entries after index, once META records the
@@ -218,7 +236,7 @@ func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wal: creating %s to cut %s: %w", tmp, old.name, err)
 	}
-	s := newSegment(f, l.dir, old.name, segHeader{flags: old.flags, seq: old.seq, first: old.first})
+	s := newSegment(renamed(f, tmp, old.path), l.dir, old.name, segHeader{flags: old.flags, seq: old.seq, first: old.first})
 	if err = copyRecords(old, f, cut); err == nil {
 		err = l.sealSegment(s, offs, cut)
 	}
@@ -284,8 +302,9 @@ func (l *Log) removeSegments(dead []*segment) error {
 }
 
 // writeMeta replaces META atomically: temp file, fsync, rename, fsync of
-// the directory. A failure after the rename leaves the outcome unknown, so
-// it is sticky. REQUIRES: mu held.
+// the directory. A failure before the rename changes nothing; a failed
+// rename or directory fsync leaves the outcome unknown, so it fails the
+// log (ErrFailed). REQUIRES: mu held.
 func (l *Log) writeMeta(m metaRecord) error {
 	tmp := joinPath(l.dir, metaName+tmpSuffix)
 	f, err := l.fs.Create(tmp)
@@ -299,12 +318,17 @@ func (l *Log) writeMeta(m metaRecord) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = l.fs.Rename(tmp, joinPath(l.dir, metaName))
-	}
 	if err != nil {
 		_ = l.fs.Remove(tmp)
 		return fmt.Errorf("wal: writing META: %w", err)
+	}
+	if err := l.fs.Rename(tmp, joinPath(l.dir, metaName)); err != nil {
+		// A rename can take effect and still report an error (a fault
+		// after it, an NFS retry): the new META may be on disk, and
+		// with it a cut the log in memory does not make. Fail-stop, as
+		// for a failed directory fsync; a reopen finds which META won.
+		l.fail(fmt.Errorf("replacing META: %w", err))
+		return l.err
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		l.fail(fmt.Errorf("syncing directory after replacing META: %w", err))
