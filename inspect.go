@@ -21,9 +21,20 @@ type SegmentInfo struct {
 
 // Segments describes the log's segment files, oldest first.
 func (l *Log) Segments() []SegmentInfo {
+	out, closed := l.segmentInfos()
+	for i, s := range closed {
+		out[i].Size = l.closedRecordBytes(s)
+	}
+	return out
+}
+
+// segmentInfos describes the segments under mu. closed maps a position in
+// out to a segment not opened yet, whose size Segments finds after the
+// unlock.
+func (l *Log) segmentInfos() (out []SegmentInfo, closed map[int]*segment) {
 	l.mu.Lock()
-	var out []SegmentInfo
-	closed := map[int]*segment{} // position in out -> a segment not opened yet, sized after the unlock
+	defer l.mu.Unlock()
+	closed = map[int]*segment{}
 	for _, s := range l.sealed {
 		var size int64
 		if s.lazy != nil && !s.lazy.done.Load() {
@@ -40,11 +51,7 @@ func (l *Log) Segments() []SegmentInfo {
 		out = append(out, SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first,
 			LastIndex: t.first + uint64(len(l.tailOffs)) - 1, Size: l.lsn - l.tailBase, Reset: t.flags&flagReset != 0})
 	}
-	l.mu.Unlock()
-	for i, s := range closed {
-		out[i].Size = l.closedRecordBytes(s)
-	}
-	return out
+	return out, closed
 }
 
 // closedRecordBytes is the size of the records of a sealed segment Open
