@@ -543,3 +543,25 @@ func TestSegmentErrorsNameTheSegment(t *testing.T) {
 		t.Fatalf("Append's error %q does not name the tail %s", err, tail)
 	}
 }
+
+// TestAPISaysWhatItDoes pins the documented behaviour of the
+// compatibility knobs: Refresh on a writable log does nothing (ErrClosed
+// once closed), ClearCache does nothing, and NoSync wins over SyncPolicy.
+func TestAPISaysWhatItDoes(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), &Options{NoSync: true, SyncPolicy: SyncInterval})
+	if l.opts.SyncPolicy != SyncNever {
+		t.Errorf("NoSync with SyncInterval: policy %v, want never", l.opts.SyncPolicy)
+	}
+	fill(t, l, 3, 0)
+	if err := l.Refresh(); err != nil {
+		t.Errorf("Refresh on a writable log = %v, want nil", err)
+	}
+	if err := l.ClearCache(); err != nil {
+		t.Errorf("ClearCache = %v", err)
+	}
+	checkRange(t, l, 1, 3)
+	mustClose(t, l)
+	if err := l.Refresh(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Refresh after Close = %v, want ErrClosed", err)
+	}
+}

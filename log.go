@@ -149,6 +149,8 @@ func (l *Log) Recovery() Report {
 // Dir returns the log's directory.
 func (l *Log) Dir() string { return l.dir }
 
-// ClearCache exists for tidwall/wal compatibility; the log keeps no
-// segment cache (sealed segments are memory-mapped), so it does nothing.
+// ClearCache does nothing and returns nil. It exists so that code written
+// for tidwall/wal compiles: this log keeps no cache of decoded segments to
+// clear (sealed segments are memory-mapped, and the OS reclaims those
+// pages as it needs; Close unmaps them).
 func (l *Log) ClearCache() error { return nil }

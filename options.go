@@ -84,10 +84,15 @@ type Options struct {
 	FS vfs.FS
 	// SyncPolicy; default SyncAlways.
 	SyncPolicy SyncPolicy
-	// NoSync is tidwall/wal's name for SyncPolicy = SyncNever; if true it
-	// overrides SyncPolicy.
+	// NoSync, if true, makes the policy SyncNever whatever SyncPolicy
+	// says: Open ignores SyncPolicy then, even when it is set.
+	//
+	// Deprecated: set SyncPolicy to SyncNever. NoSync is kept for code
+	// written for tidwall/wal, where it is the only sync option.
 	NoSync bool
-	// SyncInterval is the fsync period of SyncInterval. Default 1s.
+	// SyncInterval is the fsync period, used only by the SyncInterval
+	// policy (the SyncPolicy constant of the same name): the other
+	// policies ignore it. Default 1s (DefaultSyncInterval).
 	SyncInterval time.Duration
 	// FlushInterval bounds how long written bytes may sit in the log's
 	// buffer before they are handed to the OS under SyncInterval and
