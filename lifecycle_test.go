@@ -565,3 +565,50 @@ func TestAPISaysWhatItDoes(t *testing.T) {
 		t.Errorf("Refresh after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestReadersDoNotWaitForRotation is defect 7 (in part): a rotation held
+// the log's mutex across its I/O (the seal's truncation and fdatasync, the
+// new segment's header fsync, rename and directory fsync), so LastIndex,
+// Bounds, reads and Segments waited for it. A rotation is stopped inside
+// each of those operations; the readers must return meanwhile.
+func TestReadersDoNotWaitForRotation(t *testing.T) {
+	for _, op := range []errorfs.Op{errorfs.OpTruncate, errorfs.OpSync, errorfs.OpRename, errorfs.OpSyncDir} {
+		t.Run(op.String(), func(t *testing.T) {
+			var armed atomic.Bool
+			entered, release := make(chan struct{}), make(chan struct{})
+			inj := errorfs.InjectorFunc(func(o errorfs.Op, p string) error {
+				if o == op && armed.CompareAndSwap(true, false) {
+					close(entered)
+					<-release
+				}
+				return nil
+			})
+			l := mustOpen(t, memDir, &Options{FS: errorfs.Wrap(vfs.NewMem(), inj), SegmentSize: 1 << 10, SyncPolicy: SyncNever})
+			fill(t, l, 5, 0)
+			armed.Store(true)
+			wrote := make(chan error, 1)
+			go func() {
+				for i := uint64(6); ; i++ {
+					if err := l.Write(i, payload(i, 0)); err != nil || !armed.Load() {
+						wrote <- err
+						return
+					}
+				}
+			}()
+			<-entered // a rotation is inside op now (or a Write's own op)
+			watchdog(t, 10*time.Second, func() {
+				first, last, err := l.Bounds()
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRange(t, l, first, last)
+				_ = l.Segments()
+			})
+			close(release)
+			if err := <-wrote; err != nil {
+				t.Fatal(err)
+			}
+			mustClose(t, l)
+		})
+	}
+}
