@@ -119,7 +119,8 @@ type Options struct {
 	//   - the removal of its entry by TruncateFront, TruncateBack or
 	//     Reset (a TruncateBack that cuts the entry's segment keeps the
 	//     old map alive for the entries it keeps, so their slices stay
-	//     valid);
+	//     valid; the replaced file's disk space is then freed only when
+	//     the cut segment is removed or the log closed);
 	//   - for a log opened with OpenReadOnly, the next Refresh.
 	// Using it later may crash the process or read other bytes. A slice
 	// whose lifetime is not clear to its user should be a copy:

@@ -206,6 +206,9 @@ func (l *Log) rotate() error {
 	err := l.sealSegment(t, offs, end)
 	l.mu.Lock()
 	if err != nil {
+		for l.flushing { // a commit may have started an (empty) flush meanwhile
+			l.cond.Wait()
+		}
 		l.fail(err)
 		return l.err
 	}
