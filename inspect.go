@@ -164,12 +164,14 @@ func (l *Log) verifyTargets() ([]verifyTarget, error) {
 }
 
 // stillVerifying reports whether a problem Verify found in v is real:
-// false if a truncation or Reset since Verify began may have rewritten the
-// bytes it read (a tail cut and sealed by TruncateBack) or removed them.
+// false if a truncation, Reset or Close since Verify began removed the
+// segment, or may have rewritten the bytes it read. Only the tail is ever
+// rewritten in place (TruncateBack cuts and seals it); a sealed segment is
+// replaced by a new file, and the old one retired (recut).
 func (l *Log) stillVerifying(v *verifyTarget) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.closed && l.backGen == v.gen && !v.s.retired.Load()
+	return !l.closed && !v.s.retired.Load() && (v.sealed || l.backGen == v.gen)
 }
 
 // verifySegment checks one segment's records in [header, v.end).
