@@ -199,7 +199,9 @@ func (l *Log) commit(force bool) error {
 	for l.flushing && len(l.buf) >= 4*l.opts.BufferSize {
 		l.roomCond.Wait()
 	}
-	if !l.flushing && l.err == nil {
+	// No tail: a rotation is between segments (it releases mu for its
+	// I/O) and flushed everything before it began.
+	if !l.flushing && l.err == nil && l.tail != nil {
 		l.flush(false)
 	}
 	return l.err

@@ -24,7 +24,7 @@ var (
 	// LastIndex()+1 (or a batch whose indexes are not consecutive).
 	ErrOutOfOrder = errors.New("wal: out of order")
 	// ErrOutOfRange: a truncation or reset index is outside what the
-	// operation allows.
+	// operation allows, or a write would take an index above MaxIndex.
 	ErrOutOfRange = errors.New("wal: out of range")
 	// ErrTooLarge: an entry is larger than Options.MaxEntrySize, or a batch
 	// could never fit in one segment file.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"strconv"
 	"strings"
 
@@ -223,7 +224,10 @@ func decodeSegTrailer(b []byte, fileSize int64) (segTrailer, bool) {
 		indexOff: binary.LittleEndian.Uint64(b[24:]),
 		indexCRC: binary.LittleEndian.Uint32(b[32:]),
 	}
-	ok := t.indexOff >= segHeaderSize && t.count <= uint64(fileSize)/4 &&
+	// Every field is bounded before the sum, so a crafted trailer cannot
+	// wrap it; first+count may not pass 2^64-1 (MaxIndex+1).
+	ok := t.indexOff >= segHeaderSize && t.indexOff <= uint64(fileSize) &&
+		t.count <= uint64(fileSize)/4 && t.count <= math.MaxUint64-t.first &&
 		t.indexOff+4*t.count+segTrailerSize == uint64(fileSize)
 	return t, ok
 }

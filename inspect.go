@@ -18,25 +18,37 @@ type SegmentInfo struct {
 
 // Segments describes the log's segment files, oldest first.
 func (l *Log) Segments() []SegmentInfo {
+	out, closed := l.segmentInfos()
+	for i, s := range closed {
+		out[i].Size = l.closedRecordBytes(s)
+	}
+	return out
+}
+
+// segmentInfos describes the segments under mu. closed maps a position in
+// out to a segment not opened yet, whose size Segments finds after the
+// unlock.
+func (l *Log) segmentInfos() (out []SegmentInfo, closed map[int]*segment) {
 	l.mu.Lock()
-	var out []SegmentInfo
-	closed := map[int]*segment{} // position in out -> a segment not opened yet, sized after the unlock
+	defer l.mu.Unlock()
+	closed = map[int]*segment{}
 	for _, s := range l.sealed {
+		var size int64
 		if s.lazy != nil && !s.lazy.done.Load() {
+			// Not open: a Read may be opening it and setting indexOff
+			// right now (lazy.go), so indexOff is not read here.
 			closed[len(out)] = s
+		} else {
+			size = s.indexOff
 		}
 		out = append(out, SegmentInfo{Name: s.name, Seq: s.seq, FirstIndex: s.first, LastIndex: s.last(),
-			Size: s.indexOff, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
+			Size: size, Sealed: s.heapOffs == nil, Reset: s.flags&flagReset != 0})
 	}
 	if t := l.tail; t != nil {
 		out = append(out, SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first,
 			LastIndex: t.first + uint64(len(l.tailOffs)) - 1, Size: l.lsn - l.tailBase, Reset: t.flags&flagReset != 0})
 	}
-	l.mu.Unlock()
-	for i, s := range closed {
-		out[i].Size = l.closedRecordBytes(s)
-	}
-	return out
+	return out, closed
 }
 
 // closedRecordBytes is the size of the records of a sealed segment Open
@@ -57,68 +69,115 @@ func (l *Log) closedRecordBytes(s *segment) int64 {
 // returns nil, or every problem found joined (errors.Join), each wrapping
 // ErrCorrupt and naming the segment and offset. Entries still in the write
 // buffer are not checked; Sync first to include them.
+//
+// Verify works on a live log: it checks the segments as they were when it
+// started, holding none of the log's locks while it reads, and pins one
+// segment at a time, so writers, readers and truncations proceed meanwhile
+// and nothing waits for Verify. Entries that a truncation or Reset removes
+// while Verify runs are not checked, and their segments are skipped.
+// progress is called with no lock held: it may call any method of the
+// log, including writes, truncations and Close (Verify then skips the
+// segments left and returns ErrClosed).
 func (l *Log) Verify(progress func(done, total int64)) error {
-	segs, ends, err := l.verifyTargets()
+	targets, err := l.verifyTargets()
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, s := range segs {
-			s.release()
-		}
-	}()
 	// Segments Open left closed are opened here, without the log's mutex;
 	// those that fail to open are problems (unless a truncation removed
 	// them meanwhile), and are not scanned.
 	var problems []error
 	var total, done int64
-	for i, s := range segs {
-		if ends[i] < 0 {
-			if err := s.ready(); err != nil {
-				if !s.retired.Load() {
-					problems = append(problems, err)
-				}
-				continue
-			}
-			ends[i] = s.indexOff
-		}
-		total += ends[i] - segHeaderSize
-	}
-	for i, s := range segs {
-		if ends[i] < 0 {
+	for i := range targets {
+		v := &targets[i]
+		if v.end >= 0 {
+			total += v.end - segHeaderSize
 			continue
 		}
-		if err := verifySegment(s, ends[i], &done, total, progress); err != nil {
+		if !v.s.acquire() {
+			continue // retired: removed by a truncation meanwhile
+		}
+		err := v.s.ready()
+		if err == nil {
+			v.end = v.s.indexOff
+			total += v.end - segHeaderSize
+		}
+		v.s.release()
+		if err != nil && l.stillVerifying(v) {
 			problems = append(problems, err)
 		}
+	}
+	for i := range targets {
+		v := &targets[i]
+		if v.end < 0 || !v.s.acquire() {
+			continue
+		}
+		err := verifySegment(v, &done, total, progress)
+		v.s.release()
+		if err != nil && l.stillVerifying(v) {
+			problems = append(problems, err)
+		}
+	}
+	if l.isClosed() {
+		return ErrClosed // closed meanwhile: segments were skipped
 	}
 	return errors.Join(problems...)
 }
 
-// verifyTargets pins the segments and where their records end: -1 for a
-// sealed segment, whose indexOff is known once it is open.
-func (l *Log) verifyTargets() (segs []*segment, ends []int64, err error) {
+func (l *Log) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// verifyTarget is one segment Verify checks, as it was when Verify began.
+type verifyTarget struct {
+	s      *segment
+	sealed bool   // s was sealed: it has an index block of count entries
+	count  uint64 // entries in s's index block if sealed
+	// end is where s's records end: for the tail, what had been written
+	// to it; -1 for a sealed segment, whose indexOff is known once open.
+	end int64
+	gen uint64 // the log's backGen when the target was taken
+}
+
+// verifyTargets lists the segments and their state under mu, so that
+// Verify never reads state that rotation or truncation changes (a tail
+// being sealed). It pins nothing.
+func (l *Log) verifyTargets() ([]verifyTarget, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, nil, ErrClosed
+		return nil, ErrClosed
 	}
+	var out []verifyTarget
 	for _, s := range l.sealed {
-		s.acquire()
-		segs, ends = append(segs, s), append(ends, -1)
+		out = append(out, verifyTarget{s: s, sealed: s.sealed, count: s.count, end: -1, gen: l.backGen})
 	}
 	if t := l.tail; t != nil {
-		t.acquire()
-		segs, ends = append(segs, t), append(ends, l.written-l.tailBase)
+		out = append(out, verifyTarget{s: t, end: l.written - l.tailBase, gen: l.backGen})
 	}
-	return segs, ends, nil
+	return out, nil
 }
 
-// verifySegment checks one segment's records in [header, end), through
-// the scanner recovery uses (segScanner), so Verify judges records by the
-// same rules as Open: CRC, index sequence, markers valid in the segment and
-// never inside a batch.
-func verifySegment(s *segment, end int64, done *int64, total int64, progress func(int64, int64)) error {
+// stillVerifying reports whether a problem Verify found in v is real:
+// false if a truncation, Reset or Close since Verify began removed the
+// segment, or may have rewritten the bytes it read. Only the tail is ever
+// rewritten in place (TruncateBack cuts and seals it); a sealed segment is
+// replaced by a new file, and the old one retired (recut).
+func (l *Log) stillVerifying(v *verifyTarget) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.closed && !v.s.retired.Load() && (v.sealed || l.backGen == v.gen)
+}
+
+// verifySegment checks one segment's records in [header, v.end).
+// REQUIRES: v.s pinned.
+// It reads through the scanner recovery uses (segScanner), so Verify judges
+// records by the same rules as Open: CRC, index sequence, markers valid in
+// the segment and never inside a batch.
+func verifySegment(v *verifyTarget, done *int64, total int64, progress func(int64, int64)) error {
+	s, end := v.s, v.end
 	sc, err := newSegScanner(s, end, noLimit, 1<<20, 0)
 	if err != nil {
 		return corruptf("segment %s offset 0: %v", s.name, err)
@@ -146,21 +205,22 @@ func verifySegment(s *segment, end int64, done *int64, total int64, progress fun
 	if progress != nil {
 		progress(*done, total)
 	}
-	if sc.pending > 0 && s.sealed {
+	if sc.pending > 0 && v.sealed {
 		return corruptf("segment %s: sealed with an incomplete batch at its end", s.name)
 	}
-	return checkIndexBlock(s, offs)
+	return checkIndexBlock(v, offs)
 }
 
 // checkIndexBlock compares a sealed segment's index with scanned offsets.
-func checkIndexBlock(s *segment, offs []uint32) error {
-	if !s.sealed {
+func checkIndexBlock(v *verifyTarget, offs []uint32) error {
+	s := v.s
+	if !v.sealed {
 		return nil
 	}
-	if uint64(len(offs)) < s.count {
-		return corruptf("segment %s: index block lists %d entries, records hold %d", s.name, s.count, len(offs))
+	if uint64(len(offs)) < v.count {
+		return corruptf("segment %s: index block lists %d entries, records hold %d", s.name, v.count, len(offs))
 	}
-	want, err := s.offsets(s.count)
+	want, err := s.offsets(v.count)
 	if err != nil {
 		return err
 	}

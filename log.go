@@ -85,6 +85,7 @@ type Log struct {
 type view struct {
 	closed bool
 	first  uint64
+	last   uint64 // the log's last index when published; reads above it take the lock
 	sealed []*segment
 }
 
@@ -94,7 +95,7 @@ func joinPath(dir, name string) string { return filepath.Join(dir, name) }
 // lock-free readers. The slice is copied: a published view is immutable,
 // while l.sealed is later cut and appended to in place. REQUIRES: mu held.
 func (l *Log) publish() {
-	l.view.Store(&view{closed: l.closed, first: l.first, sealed: slices.Clone(l.sealed)})
+	l.view.Store(&view{closed: l.closed, first: l.first, last: l.last, sealed: slices.Clone(l.sealed)})
 }
 
 // reportedFirst is FirstIndex's result. REQUIRES: mu held.
@@ -148,6 +149,8 @@ func (l *Log) Recovery() Report {
 // Dir returns the log's directory.
 func (l *Log) Dir() string { return l.dir }
 
-// ClearCache exists for tidwall/wal compatibility; the log keeps no
-// segment cache (sealed segments are memory-mapped), so it does nothing.
+// ClearCache does nothing and returns nil. It exists so that code written
+// for tidwall/wal compiles: this log keeps no cache of decoded segments to
+// clear (sealed segments are memory-mapped, and the OS reclaims those
+// pages as it needs; Close unmaps them).
 func (l *Log) ClearCache() error { return nil }

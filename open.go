@@ -66,10 +66,16 @@ func OpenReadOnly(dir string, opts *Options) (*Log, error) {
 }
 
 // Refresh re-reads a read-only log's directory, picking up entries another
-// process appended and truncations it made. Iterators keep working.
+// process appended and truncations it made. Iterators keep working. On a
+// log opened with Open it does nothing and returns nil (ErrClosed once
+// closed): that log holds the directory's lock, so no other process
+// changes it, and it always shows its own writes.
 func (l *Log) Refresh() error {
 	if !l.readOnly {
-		return fmt.Errorf("%w: Refresh is for logs opened with OpenReadOnly", ErrReadOnly)
+		if l.isClosed() {
+			return ErrClosed
+		}
+		return nil
 	}
 	n, err := OpenReadOnly(l.dir, &l.opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/waldb/wal/record"
@@ -66,6 +67,11 @@ const (
 	DefaultBufferSize    = 1 << 20
 	DefaultSyncInterval  = time.Second
 	DefaultFlushInterval = 10 * time.Millisecond
+	// MaxIndex is the largest index an entry can have. Writes that would
+	// pass it, and Reset(math.MaxUint64), fail with ErrOutOfRange, so
+	// LastIndex()+1 never wraps to 0. (An emptied log may report
+	// FirstIndex() == MaxIndex+1.)
+	MaxIndex uint64 = math.MaxUint64 - 1
 	// MaxSegmentSize bounds SegmentSize so record offsets fit the 32-bit
 	// entries of a sealed segment's index block.
 	MaxSegmentSize = 2 << 30
@@ -78,10 +84,15 @@ type Options struct {
 	FS vfs.FS
 	// SyncPolicy; default SyncAlways.
 	SyncPolicy SyncPolicy
-	// NoSync is tidwall/wal's name for SyncPolicy = SyncNever; if true it
-	// overrides SyncPolicy.
+	// NoSync, if true, makes the policy SyncNever whatever SyncPolicy
+	// says: Open ignores SyncPolicy then, even when it is set.
+	//
+	// Deprecated: set SyncPolicy to SyncNever. NoSync is kept for code
+	// written for tidwall/wal, where it is the only sync option.
 	NoSync bool
-	// SyncInterval is the fsync period of SyncInterval. Default 1s.
+	// SyncInterval is the fsync period, used only by the SyncInterval
+	// policy (the SyncPolicy constant of the same name): the other
+	// policies ignore it. Default 1s (DefaultSyncInterval).
 	SyncInterval time.Duration
 	// FlushInterval bounds how long written bytes may sit in the log's
 	// buffer before they are handed to the OS under SyncInterval and
@@ -100,9 +111,21 @@ type Options struct {
 	// at most record.MaxPayload.
 	MaxEntrySize int
 	// NoCopy makes Read return slices that alias the log's memory (the
-	// memory map of a sealed segment) where it can. Such a slice is
-	// read-only and valid only until its entry is removed by a truncation
-	// or Reset, or the log is closed; using it later may crash the process.
+	// memory map of a sealed segment) where it can; entries of the tail
+	// segment, and every entry under NoMmap or on a filesystem without
+	// memory maps, are still returned as copies. Such a slice is
+	// read-only. Its exact lifetime: it stays valid until the first of
+	//   - Close of the log;
+	//   - the removal of its entry by TruncateFront, TruncateBack or
+	//     Reset (a TruncateBack that cuts the entry's segment keeps the
+	//     old map alive for the entries it keeps, so their slices stay
+	//     valid; the replaced file's disk space is then freed only when
+	//     the cut segment is removed or the log closed);
+	//   - for a log opened with OpenReadOnly, the next Refresh.
+	// Using it later may crash the process or read other bytes. A slice
+	// whose lifetime is not clear to its user should be a copy:
+	// AppendEntry into a reused buffer costs about the same as NoCopy and
+	// has no lifetime rule.
 	NoCopy bool
 	// NoPreallocate disables preallocation of segment files. By default a
 	// segment is preallocated to SegmentSize so fdatasync need not update

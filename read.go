@@ -43,8 +43,7 @@ func (l *Log) AppendEntry(dst []byte, index uint64) ([]byte, error) {
 func (l *Log) read(dst []byte, index uint64, alias bool) ([]byte, error) {
 	if v := l.view.Load(); v != nil && !v.closed && index >= v.first {
 		if s := v.find(index); s != nil && s.acquire() {
-			data, err := s.read(dst, index, alias)
-			s.release()
+			data, err := readPinned(s, dst, index, alias)
 			// A segment retired meanwhile may have been deleted before it
 			// was opened (lazy.go); the locked path tells what is left.
 			if err == nil || !s.retired.Load() {
@@ -55,8 +54,20 @@ func (l *Log) read(dst []byte, index uint64, alias bool) ([]byte, error) {
 	return l.readSlow(dst, index, alias)
 }
 
-// find returns the sealed segment holding index, or nil.
+// readPinned reads entry index from s, which the caller pinned with
+// acquire, and unpins it, even if the read panics.
+func readPinned(s *segment, dst []byte, index uint64, alias bool) ([]byte, error) {
+	defer s.release()
+	return s.read(dst, index, alias)
+}
+
+// find returns the sealed segment holding index, or nil. It never returns
+// a segment for an index above v.last: after a failed TruncateBack the
+// sealed segments may still hold entries the cut removed.
 func (v *view) find(index uint64) *segment {
+	if index > v.last {
+		return nil
+	}
 	i := sort.Search(len(v.sealed), func(i int) bool { return v.sealed[i].last() >= index })
 	if i < len(v.sealed) && v.sealed[i].first <= index {
 		return v.sealed[i]
@@ -78,43 +89,63 @@ func (l *Log) readSlow(dst []byte, index uint64, alias bool) ([]byte, error) {
 }
 
 func (l *Log) readLocked(dst []byte, index uint64, alias bool) (data []byte, retry bool, err error) {
+	p, data, err := l.locate(dst, index)
+	if err != nil || p.seg == nil {
+		return data, false, err
+	}
+	defer p.seg.release()
+	if p.tail {
+		data, err = readTail(p.seg, dst, index, p.off, p.end)
+		return data, err != nil, err
+	}
+	data, err = p.seg.read(dst, index, alias)
+	return data, err != nil && p.seg.retired.Load(), err
+}
+
+// readPlan says where locate found an entry: in seg, pinned, which is a
+// sealed segment or (tail) the tail, whose record lies in [off, end).
+type readPlan struct {
+	seg      *segment
+	tail     bool
+	off, end int64
+}
+
+// locate finds entry index under mu. It returns the entry itself if it is
+// still in the write buffer, else the pinned segment to read it from
+// without mu. Every unlock is deferred: no read path may leave mu held.
+func (l *Log) locate(dst []byte, index uint64) (p readPlan, data []byte, err error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
-		return nil, false, ErrClosed
+		return p, nil, ErrClosed
 	}
 	if first, last := l.first, l.last; index < first || index > last {
-		l.mu.Unlock()
-		return nil, false, fmt.Errorf("%w: index %d outside [%d, %d]", ErrNotFound, index, first, last)
+		return p, nil, fmt.Errorf("%w: index %d outside [%d, %d]", ErrNotFound, index, first, last)
 	}
 	if l.tail == nil || index < l.tail.first {
-		s := (&view{sealed: l.sealed}).find(index)
-		s.acquire() // published segments hold the log's reference
-		l.mu.Unlock()
-		data, err := s.read(dst, index, alias)
-		s.release()
-		return data, err != nil && s.retired.Load(), err
+		s := (&view{sealed: l.sealed, last: l.last}).find(index)
+		if s == nil || !s.acquire() {
+			// Unreachable while the invariants hold: the sealed segments
+			// and the tail cover [first, last].
+			return p, nil, fmt.Errorf("wal: no segment holds index %d of [%d, %d]", index, l.first, l.last)
+		}
+		return readPlan{seg: s}, nil, nil
 	}
 	i := index - l.tail.first
 	off := int64(l.tailOffs[i])
 	if b := l.buffered(off + l.tailBase); b != nil {
 		data, err := decodeEntry(b, index)
-		if err == nil {
-			data = append(dst, data...)
+		if err != nil {
+			return p, nil, err
 		}
-		l.mu.Unlock()
-		return data, false, err
+		return p, append(dst, data...), nil
 	}
 	end := l.written - l.tailBase
 	if i+1 < uint64(len(l.tailOffs)) && int64(l.tailOffs[i+1]) < end {
 		end = int64(l.tailOffs[i+1])
 	}
-	t := l.tail
-	t.acquire()
-	l.mu.Unlock()
-	data, err = readTail(t, dst, index, off, end)
-	t.release()
-	return data, err != nil, err
+	l.tail.acquire()
+	return readPlan{seg: l.tail, tail: true, off: off, end: end}, nil, nil
 }
 
 // buffered returns the buffer bytes starting at LSN pos if they have not

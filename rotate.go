@@ -53,17 +53,24 @@ func (l *Log) prepareFile(tmp string) (vfs.File, error) {
 	return f, nil
 }
 
-// takePrepared returns the prepared file, waiting for it, or prepares one
-// now. REQUIRES: mu held.
-func (l *Log) takePrepared() (vfs.File, string, error) {
-	if p := l.prep; p != nil {
-		l.prep = nil
+// claimPrepared takes the file being prepared, if any, and a fresh
+// temporary name to prepare one now if it is missing or failed.
+// REQUIRES: mu held.
+func (l *Log) claimPrepared() (*prepared, string) {
+	p := l.prep
+	l.prep = nil
+	return p, l.tmpName()
+}
+
+// openPrepared waits for p's file, or prepares tmp now if there is none or
+// its preparation failed. It needs no lock.
+func (l *Log) openPrepared(p *prepared, tmp string) (vfs.File, string, error) {
+	if p != nil {
 		<-p.done
 		if p.err == nil {
 			return p.f, p.tmp, nil
 		}
 	}
-	tmp := l.tmpName()
 	f, err := l.prepareFile(tmp)
 	return f, tmp, err
 }
@@ -86,19 +93,25 @@ func (l *Log) dropPrepared() {
 // survives a crash before any entry in the segment is acknowledged.
 // REQUIRES: mu held.
 func (l *Log) createSegment(seq, first uint64, flags uint16) (*segment, error) {
-	f, tmp, err := l.takePrepared()
+	p, tmp := l.claimPrepared()
+	return l.buildSegment(p, tmp, seq, first, flags)
+}
+
+// buildSegment does createSegment's I/O, from a claimed prepared file. It
+// needs no lock.
+func (l *Log) buildSegment(p *prepared, tmp string, seq, first uint64, flags uint16) (*segment, error) {
+	f, tmp, err := l.openPrepared(p, tmp)
 	if err != nil {
 		return nil, err
 	}
 	h := segHeader{version: formatVersion, flags: flags, seq: seq, first: first, salt: l.salt(seq)}
 	name := segmentName(seq, first)
-	err = l.installSegment(f, tmp, name, h)
-	if err != nil {
+	if err := l.installSegment(f, tmp, name, h); err != nil {
 		f.Close()
 		_ = l.fs.Remove(tmp)
 		return nil, err
 	}
-	return newSegment(f, l.dir, name, h), nil
+	return newSegment(renamed(f, tmp, joinPath(l.dir, name)), l.dir, name, h), nil
 }
 
 func (l *Log) installSegment(f vfs.File, tmp, name string, h segHeader) error {
@@ -125,12 +138,18 @@ func (l *Log) newTail(seq uint64, flags uint16) error {
 	if err != nil {
 		return err
 	}
+	l.setTail(s)
+	return nil
+}
+
+// setTail makes s, new and empty, the tail. REQUIRES: mu held; everything
+// written is durable.
+func (l *Log) setTail(s *segment) {
 	l.tail = s
 	l.tailOffs = l.tailOffs[:0]
 	l.tailBase = l.lsn - segHeaderSize
 	l.written, l.synced, l.entryEnd = l.lsn, l.lsn, l.lsn
 	l.startPrepare()
-	return nil
 }
 
 // preallocTail extends the tail's allocation to the segment size, so that
@@ -165,20 +184,47 @@ func (l *Log) sealSegment(s *segment, offs []uint32, end int64) error {
 // rotate seals the tail and starts the next segment. A failure to seal is
 // sticky; a failure to create the next segment (a full disk) is not: the
 // log has no tail until a later write creates one.
+//
+// The seal (index block, truncation, fdatasync) and the new segment's
+// creation (waiting for the prepared file, header fsync, rename, directory
+// fsync) run without mu. The exclusive gate keeps writers, truncations,
+// Reset and Close out meanwhile, and nothing others read under mu changes
+// during the I/O: while the old tail is sealed it stays the tail (its
+// records below end are durable and untouched, and its sealed state is
+// read by nobody until it is published), and while the new file is built
+// the log has no tail and the old one is published sealed. So readers of
+// the tail, LastIndex, Bounds, followers and Verify no longer wait for a
+// rotation's fsyncs; writers still do.
 // REQUIRES: mu held; exclusive.
 func (l *Log) rotate() error {
 	t := l.tail
 	if err := l.syncAll(); err != nil {
 		return err
 	}
-	if err := l.sealSegment(t, l.tailOffs, l.lsn-l.tailBase); err != nil {
+	offs, end := l.tailOffs, l.lsn-l.tailBase
+	l.mu.Unlock()
+	err := l.sealSegment(t, offs, end)
+	l.mu.Lock()
+	if err != nil {
+		for l.flushing { // a commit may have started an (empty) flush meanwhile
+			l.cond.Wait()
+		}
 		l.fail(err)
 		return l.err
 	}
 	l.sealed = append(l.sealed, t)
 	l.tail = nil
 	l.publish()
-	return l.newTail(t.seq+1, 0)
+	p, tmp := l.claimPrepared()
+	first := l.last + 1
+	l.mu.Unlock()
+	s, err := l.buildSegment(p, tmp, t.seq+1, first, 0)
+	l.mu.Lock()
+	if err != nil {
+		return err
+	}
+	l.setTail(s)
+	return nil
 }
 
 // ensureTail creates the tail if an earlier rotation could not.

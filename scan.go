@@ -167,6 +167,8 @@ func checkScanned(hdr segHeader, h record.Header, p []byte, expect uint64, pendi
 		if _, ok := markerOf(hdr, p); !ok {
 			return badRecord("bad marker (unknown kind, or not bound to this segment)")
 		}
+	case h.Type.IsEntry() && h.Index > MaxIndex:
+		return badRecord("entry index above MaxIndex")
 	case h.Type.IsEntry() && h.Index != expect:
 		return badRecord(fmt.Sprintf("entry index %d, want %d", h.Index, expect))
 	}

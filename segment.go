@@ -3,6 +3,7 @@ package wal
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"runtime"
 	"sync/atomic"
 
@@ -17,7 +18,9 @@ import (
 // Lifetime: refs starts at 1, the log's reference. Readers pin the segment
 // with acquire/release around each access; retire drops the log's
 // reference, and the last release closes the file and unmaps it. A retired
-// segment can no longer be acquired.
+// segment can no longer be acquired. The log never waits for readers: a
+// segment's file is never truncated or rewritten while it may be mapped
+// (TruncateBack writes a cut copy instead, see recut).
 type segment struct {
 	name  string
 	path  string
@@ -32,8 +35,11 @@ type segment struct {
 	refs    atomic.Int64
 	// retired is set once the log dropped its reference.
 	retired atomic.Bool
-	// gone is closed when the last reference is released.
-	gone chan struct{}
+	// keep is a segment whose memory map this one keeps alive (a
+	// reference to it, released with this segment's last): the file this
+	// one replaced when TruncateBack cut it (recut), whose map NoCopy
+	// slices of the entries kept may still alias.
+	keep *segment
 
 	// Sealed segments only.
 	sealed   bool
@@ -65,7 +71,6 @@ func newSegment(f vfs.File, dir, name string, h segHeader) *segment {
 	s := &segment{name: name, path: joinPath(dir, name), seq: h.seq, first: h.first, flags: h.flags,
 		version: h.version, salt: h.salt, f: f}
 	s.refs.Store(1)
-	s.gone = make(chan struct{})
 	return s
 }
 
@@ -89,7 +94,9 @@ func (s *segment) release() {
 		if s.f != nil {
 			_ = s.f.Close()
 		}
-		close(s.gone)
+		if s.keep != nil {
+			s.keep.release()
+		}
 	}
 }
 
@@ -308,4 +315,68 @@ func decodeEntry(b []byte, index uint64) ([]byte, error) {
 		return nil, fmt.Errorf("found %v record with index %d", h.Type, h.Index)
 	}
 	return p, nil
+}
+
+// renamedFile is a segment file opened under a temporary name (tmp) and
+// renamed to path since: the errors of its operations that name the file
+// (*os.PathError, as the OS and vfs/errorfs return) name it by path, so
+// that a message points at the file that exists. It forwards the optional
+// interfaces the log uses.
+type renamedFile struct {
+	vfs.File
+	tmp, path string
+}
+
+var (
+	_ vfs.Mmapper          = (*renamedFile)(nil)
+	_ vfs.WritebackStarter = (*renamedFile)(nil)
+)
+
+// renamed wraps f, opened as tmp and renamed (or about to be) to path.
+func renamed(f vfs.File, tmp, path string) vfs.File {
+	return &renamedFile{File: f, tmp: tmp, path: path}
+}
+
+func (f *renamedFile) fix(err error) error {
+	if pe, ok := err.(*os.PathError); ok && pe.Path == f.tmp {
+		return &os.PathError{Op: pe.Op, Path: f.path, Err: pe.Err}
+	}
+	return err
+}
+
+func (f *renamedFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	return n, f.fix(err)
+}
+
+func (f *renamedFile) WriteAt(p []byte, off int64) (int, error) {
+	n, err := f.File.WriteAt(p, off)
+	return n, f.fix(err)
+}
+
+func (f *renamedFile) Close() error                 { return f.fix(f.File.Close()) }
+func (f *renamedFile) Sync() error                  { return f.fix(f.File.Sync()) }
+func (f *renamedFile) Truncate(size int64) error    { return f.fix(f.File.Truncate(size)) }
+func (f *renamedFile) Preallocate(size int64) error { return f.fix(f.File.Preallocate(size)) }
+
+func (f *renamedFile) Size() (int64, error) {
+	n, err := f.File.Size()
+	return n, f.fix(err)
+}
+
+// Mmap maps the file if the wrapped file can; otherwise it fails with
+// vfs.ErrUnsupported and the log reads with ReadAt.
+func (f *renamedFile) Mmap(length int) ([]byte, func() error, error) {
+	if m, ok := f.File.(vfs.Mmapper); ok {
+		data, unmap, err := m.Mmap(length)
+		return data, unmap, f.fix(err)
+	}
+	return nil, nil, vfs.ErrUnsupported
+}
+
+// StartWriteback forwards to the wrapped file if it can start write-back.
+func (f *renamedFile) StartWriteback(off, n int64) {
+	if w, ok := f.File.(vfs.WritebackStarter); ok {
+		w.StartWriteback(off, n)
+	}
 }

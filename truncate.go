@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -37,6 +38,12 @@ func (l *Log) truncateFront(index uint64) error {
 	m := l.meta
 	m.front, m.frontSeq = index, l.maxSeq()
 	if err := l.writeMeta(m); err != nil {
+		if l.err != nil {
+			// The new META may be on disk: serve only what survives a
+			// reopen either way.
+			l.first = index
+			l.publish()
+		}
 		return err
 	}
 	l.first = index
@@ -66,8 +73,8 @@ func (l *Log) resetChecked(index uint64) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
-	if index == 0 {
-		return fmt.Errorf("%w: Reset(0): indexes start at 1", ErrOutOfRange)
+	if index == 0 || index > MaxIndex {
+		return fmt.Errorf("%w: Reset(%d): indexes are in [1, %d]", ErrOutOfRange, index, MaxIndex)
 	}
 	return l.reset(index)
 }
@@ -131,22 +138,47 @@ func (l *Log) truncateBack(index uint64) error {
 		m.front, m.frontSeq = l.first, seq
 	}
 	if err := l.writeMeta(m); err != nil {
+		if l.err != nil {
+			// The new META may be on disk: from now on serve only what
+			// survives a reopen either way.
+			l.dropAfter(index)
+			l.publish()
+		}
 		return err
 	}
-	if err := l.cutBack(index); err != nil {
+	err := l.cutBack(index)
+	// META records the cut: whatever cutBack did, entries above index are
+	// void and never served again, and those up to index stay readable
+	// from the segments that still hold them.
+	l.dropAfter(index)
+	if err != nil {
 		l.fail(err)
+		l.publish()
 		return l.err
 	}
-	l.last, l.synIdx = index, index
-	l.noteBack(index)
 	// The truncation is durable now. If the new tail cannot be created (a
 	// full disk), the next write retries and reports that error.
 	_ = l.newTail(seq+1, 0)
 	return nil
 }
 
+// dropAfter makes index the last entry in memory, as META's cut says,
+// whether or not the segments were cut yet. REQUIRES: mu held.
+func (l *Log) dropAfter(index uint64) {
+	l.last, l.synIdx = index, index
+	if t := l.tail; t != nil && index < t.first+uint64(len(l.tailOffs)) {
+		keep := uint64(0)
+		if index >= t.first {
+			keep = index - t.first + 1
+		}
+		l.tailOffs = l.tailOffs[:keep]
+	}
+	l.noteBack(index)
+}
+
 // cutBack physically removes entries after index, once META records the
 // cut: the segment holding index is cut and sealed, later ones deleted.
+// On failure the in-memory segments still hold every entry up to index.
 // REQUIRES: mu held; everything synced.
 func (l *Log) cutBack(index uint64) error {
 	if l.tail != nil && index >= l.tail.first {
@@ -164,25 +196,29 @@ func (l *Log) cutBack(index uint64) error {
 		j++
 	}
 	old := l.sealed[j]
-	dead := append([]*segment(nil), l.sealed[j+1:]...)
-	if l.tail != nil {
-		dead = append(dead, l.tail)
-	}
-	l.sealed, l.tail = l.sealed[:j], nil
-	l.publish()
 	s, err := l.recut(old, index)
 	if err != nil {
 		return err
 	}
-	l.sealed = append(l.sealed, s)
+	dead := append([]*segment(nil), l.sealed[j+1:]...)
+	if l.tail != nil {
+		dead = append(dead, l.tail)
+	}
+	l.sealed, l.tail = append(l.sealed[:j], s), nil
 	l.publish()
+	old.retire()
 	return l.removeSegments(dead)
 }
 
-// recut replaces sealed segment old by a copy cut after index: it waits
-// for readers of old's memory map to finish (truncating a mapped file
-// under a reader would fault), then truncates and reseals the file.
-// REQUIRES: mu held; old no longer published.
+// recut writes a copy of sealed segment old cut after index, as a new
+// file that replaces old's by rename, and returns it as a new segment.
+// old's file and memory map are left alone: readers that pinned old
+// finish undisturbed without the log waiting for them, and old's map
+// lives on (see keep) while NoCopy slices of the entries kept may still
+// use it. The copy costs at most one segment's bytes, and TruncateBack
+// into a sealed segment is rare. A crash before the rename leaves old's
+// file, which META's cut already voids beyond index.
+// REQUIRES: mu held; index in old.
 func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 	k := index - old.first + 1
 	offs, err := old.offsets(k)
@@ -195,42 +231,80 @@ func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 			return nil, err
 		}
 	}
-	f, err := l.fs.OpenReadWrite(old.path)
+	tmp := l.tmpName()
+	f, err := l.fs.Create(tmp)
 	if err != nil {
-		return nil, fmt.Errorf("wal: reopening %s: %w", old.name, err)
+		return nil, fmt.Errorf("wal: creating %s to cut %s: %w", tmp, old.name, err)
 	}
-	s := newSegment(f, l.dir, old.name, segHeader{flags: old.flags, seq: old.seq, first: old.first})
-	old.retire()
-	<-old.gone
-	if err := l.sealSegment(s, offs, cut); err != nil {
+	s := newSegment(renamed(f, tmp, old.path), l.dir, old.name, segHeader{version: old.version, flags: old.flags, salt: old.salt, seq: old.seq, first: old.first})
+	if err = copyRecords(old, f, cut); err == nil {
+		err = l.sealSegment(s, offs, cut)
+	}
+	if err == nil {
+		err = l.fs.Rename(tmp, old.path)
+	}
+	if err != nil {
 		s.retire()
-		return nil, err
+		_ = l.fs.Remove(tmp)
+		return nil, fmt.Errorf("wal: cutting %s: %w", old.name, err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		s.retire()
+		return nil, fmt.Errorf("wal: syncing directory after cutting %s: %w", old.name, err)
+	}
+	if l.opts.NoCopy && old.data != nil && old.acquire() {
+		s.keep = old
 	}
 	return s, nil
 }
 
-// removeSegments retires and deletes segments, then fsyncs the directory
-// so they cannot reappear. A failure leaves files that recovery removes.
-// REQUIRES: mu held.
+// copyRecords copies the bytes [0, end) of sealed segment src (header and
+// records) to f.
+func copyRecords(src *segment, f interface {
+	WriteAt([]byte, int64) (int, error)
+}, end int64) error {
+	const chunk = 1 << 20
+	for off := int64(0); off < end; off += chunk {
+		n := min(chunk, end-off)
+		b, err := src.slice(off, n)
+		if err != nil {
+			return fmt.Errorf("reading %s at %d: %w", src.name, off, err)
+		}
+		if _, err := f.WriteAt(b, off); err != nil {
+			return fmt.Errorf("writing the copy at %d: %w", off, err)
+		}
+	}
+	return nil
+}
+
+// removeSegments retires every dead segment (so its file and map are
+// released once no reader pins it), then tries to delete each file and
+// fsyncs the directory so the deletions cannot be undone by a crash. It
+// returns every failure joined; a file left behind is removed by the next
+// Open. REQUIRES: mu held.
 func (l *Log) removeSegments(dead []*segment) error {
 	if len(dead) == 0 {
 		return nil
 	}
 	for _, s := range dead {
 		s.retire()
+	}
+	var errs []error
+	for _, s := range dead {
 		if err := l.fs.Remove(s.path); err != nil {
-			return fmt.Errorf("wal: removing %s: %w", s.name, err)
+			errs = append(errs, fmt.Errorf("wal: removing %s: %w", s.name, err))
 		}
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("wal: syncing directory after removing segments: %w", err)
+		errs = append(errs, fmt.Errorf("wal: syncing directory after removing segments: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // writeMeta replaces META atomically: temp file, fsync, rename, fsync of
-// the directory. A failure after the rename leaves the outcome unknown, so
-// it is sticky. REQUIRES: mu held.
+// the directory. A failure before the rename changes nothing; a failed
+// rename or directory fsync leaves the outcome unknown, so it fails the
+// log (ErrFailed). REQUIRES: mu held.
 func (l *Log) writeMeta(m metaRecord) error {
 	tmp := joinPath(l.dir, metaName+tmpSuffix)
 	f, err := l.fs.Create(tmp)
@@ -244,12 +318,17 @@ func (l *Log) writeMeta(m metaRecord) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = l.fs.Rename(tmp, joinPath(l.dir, metaName))
-	}
 	if err != nil {
 		_ = l.fs.Remove(tmp)
 		return fmt.Errorf("wal: writing META: %w", err)
+	}
+	if err := l.fs.Rename(tmp, joinPath(l.dir, metaName)); err != nil {
+		// A rename can take effect and still report an error (a fault
+		// after it, an NFS retry): the new META may be on disk, and
+		// with it a cut the log in memory does not make. Fail-stop, as
+		// for a failed directory fsync; a reopen finds which META won.
+		l.fail(fmt.Errorf("replacing META: %w", err))
+		return l.err
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		l.fail(fmt.Errorf("syncing directory after replacing META: %w", err))

@@ -40,6 +40,9 @@ func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
 	if err := l.makeRoom(int64(record.HeaderSize + len(data))); err != nil {
 		return 0, err
 	}
+	if err := l.indexRoom(1); err != nil {
+		return 0, err
+	}
 	if index != 0 && index != l.last+1 {
 		return 0, fmt.Errorf("%w: index %d, next is %d", ErrOutOfOrder, index, l.last+1)
 	}
@@ -90,6 +93,9 @@ func (l *Log) writeBatch(b *Batch, explicit bool) (uint64, error) {
 	if err := l.makeRoom(total); err != nil {
 		return 0, err
 	}
+	if err := l.indexRoom(uint64(len(b.entries))); err != nil {
+		return 0, err
+	}
 	first := l.last + 1
 	for i, e := range b.entries {
 		if explicit && e.index != first+uint64(i) {
@@ -109,6 +115,15 @@ func (l *Log) writeBatch(b *Batch, explicit bool) (uint64, error) {
 	l.checkInvariants()
 	l.wake()
 	return first, l.commit(b.Sync)
+}
+
+// indexRoom checks that n more entries fit below MaxIndex.
+// REQUIRES: mu held.
+func (l *Log) indexRoom(n uint64) error {
+	if l.last >= MaxIndex || n > MaxIndex-l.last {
+		return fmt.Errorf("%w: %d entries after index %d would pass MaxIndex", ErrOutOfRange, n, l.last)
+	}
+	return nil
 }
 
 // writable checks that the log accepts a write of an entry of size n.

@@ -75,8 +75,13 @@ func (w *Writer) LastID() uint64 { return w.lastID.Load() }
 func (w *Writer) nextID() uint64 { return w.lastID.Add(1) }
 
 // Commit logs a whole transaction atomically: Begin, ops, Commit as one
-// wal.Batch. On error nothing of the transaction is in the log (the log
-// writes a batch completely or not at all) and its id is never used again.
+// wal.Batch. On error the transaction is not acknowledged and its id is
+// never used again. If the log refused the batch (an invalid op, too
+// large, the log closed), nothing of it is in the log. If a write or fsync
+// failed (wal.ErrFailed), the log fails and serves none of it, but its
+// bytes may have reached the disk: a reopen finds either the whole
+// transaction or none of it, never a part (the log recovers a batch
+// completely or not at all).
 // Ops are copied; the caller may reuse them when Commit returns.
 func (w *Writer) Commit(ops []Op) (Info, error) {
 	for i, op := range ops {
