@@ -40,7 +40,7 @@ const redisServerPath = "/usr/bin/redis-server"
 // diffFamily is one family of commands of the differential test.
 type diffFamily struct {
 	name      string
-	gen       func(r *rand.Rand) []string         // one random command (name + args), keys drawn via diffKey(r)
+	gen       func(r *rand.Rand) []string       // one random command (name + args), keys drawn via diffKey(r)
 	normalize func(cmd []string, reply any) any // nil: compare as is
 }
 
