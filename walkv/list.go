@@ -1,6 +1,9 @@
 package walkv
 
-import "slices"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // listChunk is the number of elements a list chunk holds (at most
 // 2*listChunk after inserts in its middle).
@@ -233,4 +236,35 @@ func newList(elems [][]byte, gen uint64) *list {
 		elems = elems[k:]
 	}
 	return l
+}
+
+// appendSnapList appends a list's snapshot encoding: 4-byte element count
+// n, then n length-prefixed elements, head first.
+func appendSnapList(b []byte, it *item) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(it.list.n))
+	for _, c := range it.list.chunks {
+		for _, e := range c.e {
+			b = appendLenBytes(b, e)
+		}
+	}
+	return b
+}
+
+// list decodes a list entry's value (see appendSnapList).
+func (sr *snapReader) list(it *item) error {
+	n, err := sr.u32()
+	if err != nil {
+		return err
+	}
+	if int64(n)*4 > sr.left {
+		return corruptSnap("%d elements cannot fit in %d bytes", n, sr.left)
+	}
+	elems := make([][]byte, n)
+	for i := range elems {
+		if elems[i], err = sr.lenBytes(); err != nil {
+			return err
+		}
+	}
+	it.list = newList(elems, 0)
+	return nil
 }

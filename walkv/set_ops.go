@@ -48,3 +48,33 @@ func (ks *keyspace) applyMember(op txn.Op, put bool) error {
 	}
 	return nil
 }
+
+// appendSnapSet appends a set's snapshot encoding: 4-byte member count n,
+// then n length-prefixed members, in no particular order.
+func appendSnapSet(b []byte, it *item) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(it.set)))
+	for m := range it.set {
+		b = appendLenBytes(b, []byte(m))
+	}
+	return b
+}
+
+// set decodes a set entry's value (see appendSnapSet).
+func (sr *snapReader) set(it *item) error {
+	n, err := sr.u32()
+	if err != nil {
+		return err
+	}
+	if int64(n)*4 > sr.left {
+		return corruptSnap("%d members cannot fit in %d bytes", n, sr.left)
+	}
+	it.set = make(map[string]struct{}, n)
+	for range n {
+		m, err := sr.lenBytes()
+		if err != nil {
+			return err
+		}
+		it.set[string(m)] = struct{}{}
+	}
+	return nil
+}
