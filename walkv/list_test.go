@@ -143,3 +143,34 @@ func TestListOpsRejectCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkListPushAfterFreeze measures the copy-on-write cost a
+// snapshot adds to a list: the first push after each freeze clones the
+// item (the chunk pointers) and copies the one chunk it changes.
+func BenchmarkListPushAfterFreeze(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ks := newKeyspace()
+			elems := make([][]byte, n)
+			for i := range elems {
+				elems[i] = []byte("element")
+			}
+			if err := ks.apply(opSetKey("l", kindList, nil)); err != nil {
+				b.Fatal(err)
+			}
+			if err := ks.apply(opListPush("l", false, elems)); err != nil {
+				b.Fatal(err)
+			}
+			push := opListPush("l", false, [][]byte{[]byte("x")})
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				ks.freeze()
+				b.StartTimer()
+				if err := ks.apply(push); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
