@@ -95,11 +95,11 @@ func (x *exec) bmove(from, to bool, timeout int64) {
 
 // cmdBlmpop: BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
 func cmdBlmpop(x *exec) {
-	timeout, ok := x.parseTimeout(x.args[1])
+	a, ok := x.parseMpop(2)
 	if !ok {
 		return
 	}
-	a, ok := x.parseMpop(2)
+	timeout, ok := x.parseTimeout(x.args[1]) // after the other arguments, as in Redis
 	if !ok || x.mpop(a) {
 		return
 	}

@@ -22,7 +22,22 @@ func diffElems(r *rand.Rand) []string {
 
 func genLists(r *rand.Rand) []string {
 	k := diffKey(r)
-	switch r.Intn(22) {
+	switch r.Intn(24) {
+	case 22:
+		// Blocking forms with a short timeout: on an empty list both
+		// servers time out (*-1); otherwise they pop at once.
+		t := diffPick(r, "0.01", "0.01", "0.01", "-1", "x", "1e20", "nan")
+		switch r.Intn(5) {
+		case 0:
+			return []string{diffPick(r, "BLPOP", "BRPOP"), k, diffKey(r), t}
+		case 1:
+			return []string{"BRPOPLPUSH", k, diffKey(r), t}
+		case 2:
+			return []string{"BLMOVE", k, diffKey(r), diffPick(r, "LEFT", "RIGHT", "UP"), diffPick(r, "LEFT", "RIGHT"), t}
+		}
+		return append([]string{"BLMPOP", t}, strings.Fields(diffPick(r, "1 "+k+" LEFT", "2 "+k+" "+diffKey(r)+" RIGHT COUNT 2", "0 LEFT", "1 "+k+" LEFT COUNT 0"))...)
+	case 23:
+		return []string{diffPick(r, "LPUSH", "RPUSH"), k, diffValue(r)}
 	case 0, 1, 2:
 		return append([]string{diffPick(r, "LPUSH", "RPUSH")}, append([]string{k}, diffElems(r)...)...)
 	case 3:
