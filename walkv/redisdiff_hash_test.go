@@ -35,7 +35,7 @@ func genHashes(r *rand.Rand) []string {
 		if r.Intn(2) == 0 {
 			cmd = append(cmd, strings.Fields(diffPick(r, "MATCH *", "MATCH f[12]", "COUNT 100", "COUNT 0", "COUNT x", "BOGUS 1", "MATCH"))...)
 		}
-		return cmd
+		return append(cmd, "COUNT", "1000") // see genSets
 	case 21:
 		return []string{"HSET", k, diffField(r), diffPick(r, "10", "1.5", "-3", "abc", "9223372036854775807", "1e10", "inf", " 1", "0x10")}
 	case 0, 1:

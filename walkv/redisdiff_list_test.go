@@ -2,6 +2,7 @@ package walkv
 
 import (
 	"math/rand"
+	"strconv"
 	"strings"
 )
 
@@ -22,7 +23,25 @@ func diffElems(r *rand.Rand) []string {
 
 func genLists(r *rand.Rand) []string {
 	k := diffKey(r)
-	switch r.Intn(24) {
+	switch r.Intn(30) {
+	case 24:
+		// Long lists, so that commands cross the chunks of walkv's lists.
+		n := 100 + r.Intn(300)
+		cmd := []string{diffPick(r, "LPUSH", "RPUSH"), k}
+		for i := range n {
+			cmd = append(cmd, diffPick(r, diffValue(r), strconv.Itoa(i)))
+		}
+		return cmd
+	case 25:
+		return []string{"LRANGE", k, diffIndex(r), diffIndex(r)}
+	case 26:
+		return []string{diffPick(r, "LINDEX", "LSET"), k, diffIndex(r), diffValue(r)}[:3+r.Intn(2)]
+	case 27:
+		return []string{"LTRIM", k, diffIndex(r), diffIndex(r)}
+	case 28:
+		return []string{diffPick(r, "LPOP", "RPOP"), k, strconv.Itoa(r.Intn(300))}
+	case 29:
+		return []string{"LINSERT", k, diffPick(r, "BEFORE", "AFTER"), strconv.Itoa(r.Intn(400)), diffValue(r)}
 	case 22:
 		// Blocking forms with a short timeout: on an empty list both
 		// servers time out (*-1); otherwise they pop at once.
@@ -86,3 +105,6 @@ func genLists(r *rand.Rand) []string {
 	}
 	return []string{"LPOP", k, "1", "2"}
 }
+
+// diffIndex is a list index up to a few hundred either way.
+func diffIndex(r *rand.Rand) string { return strconv.Itoa(r.Intn(1400) - 700) }

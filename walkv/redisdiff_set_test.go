@@ -2,6 +2,7 @@ package walkv
 
 import (
 	"math/rand"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,15 @@ func genSets(r *rand.Rand) []string {
 		}
 		return out
 	}
-	switch r.Intn(22) {
+	switch r.Intn(24) {
+	case 22:
+		cmd := []string{"SADD", k}
+		for range 100 + r.Intn(200) {
+			cmd = append(cmd, strconv.Itoa(r.Intn(400)))
+		}
+		return cmd
+	case 23:
+		return []string{"SADD", k, strconv.Itoa(r.Intn(400)), diffValue(r)}
 	case 0, 1, 2:
 		return append([]string{"SADD", k}, diffElems(r)...)
 	case 3:
@@ -61,9 +70,11 @@ func genSets(r *rand.Rand) []string {
 	case 16:
 		cmd := []string{"SSCAN", k, diffPick(r, "0", "0", "0", "x", "", "-")}
 		if r.Intn(2) == 0 {
-			cmd = append(cmd, strings.Fields(diffPick(r, "MATCH *", "MATCH a*", "MATCH [a-c]", "COUNT 100", "COUNT 0", "COUNT x", "BOGUS 1", "MATCH"))...)
+			cmd = append(cmd, strings.Fields(diffPick(r, "MATCH *", "MATCH a*", "MATCH [a-c]", "MATCH 1*", "COUNT 100", "COUNT 0", "COUNT x", "BOGUS 1", "MATCH"))...)
 		}
-		return cmd
+		// A large COUNT: both servers then return a whole set in one call
+		// (which elements a partial call returns is theirs to choose).
+		return append(cmd, "COUNT", "1000")
 	case 17:
 		return []string{"SPOP", k, "1", "2"}
 	case 18:
