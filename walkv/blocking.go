@@ -39,6 +39,7 @@ type blockRegistry struct {
 	keys     map[string][]*waiter // waiters per key, in blocking order
 	ready    []string             // keys with waiters that changed, in order
 	readySet map[string]bool
+	n        int // blocked clients (INFO blocked_clients)
 }
 
 // blockKind says which non-blocking command serves a waiter.
@@ -87,6 +88,7 @@ func (db *DB) block(w *waiter) {
 	if b.keys == nil {
 		b.keys = map[string][]*waiter{}
 	}
+	b.n++
 	seen := map[string]bool{}
 	for _, k := range w.keys {
 		if !seen[k] {
@@ -107,6 +109,7 @@ func (db *DB) unblockLocked(w *waiter) {
 		w.timer.Stop()
 	}
 	b := &db.blk
+	b.n--
 	for _, k := range w.keys {
 		ws := b.keys[k]
 		for i, o := range ws {

@@ -174,3 +174,22 @@ func BenchmarkListPushAfterFreeze(b *testing.B) {
 		})
 	}
 }
+
+// TestListSetOpRedisKey: list and set operations name their Redis key
+// (WATCH and blocked clients rely on it).
+func TestListSetOpRedisKey(t *testing.T) {
+	for _, tt := range []struct {
+		op  txn.Op
+		key string
+	}{
+		{opListPush("l1", true, [][]byte{[]byte("x")}), "l1"},
+		{opListPop("l2", false, 1), "l2"},
+		{opListRem("l3", 0, []byte("x")), "l3"},
+		{opAddMember("s1", "m"), "s1"},
+		{opDelMember("s\x002", "m"), "s\x002"},
+	} {
+		if key, ok := opRedisKey(tt.op); !ok || key != tt.key {
+			t.Fatalf("opRedisKey(%q) = %q, %v; want %q", tt.op.Key, key, ok, tt.key)
+		}
+	}
+}
