@@ -12,6 +12,8 @@ type kind uint8
 const (
 	kindString kind = 1
 	kindHash   kind = 2
+	kindList   kind = 3
+	kindSet    kind = 4
 )
 
 // String returns the name TYPE replies with.
@@ -21,6 +23,10 @@ func (k kind) String() string {
 		return "string"
 	case kindHash:
 		return "hash"
+	case kindList:
+		return "list"
+	case kindSet:
+		return "set"
 	}
 	return "none"
 }
@@ -38,6 +44,8 @@ type item struct {
 	expire int64 // deadline, Unix milliseconds; 0 = none
 	str    []byte
 	fields map[string][]byte
+	list   *list               // kindList
+	set    map[string]struct{} // kindSet
 	gen    uint64
 }
 
@@ -51,6 +59,12 @@ func (it *item) clone(gen uint64) *item {
 	c.gen = gen
 	if c.fields != nil {
 		c.fields = maps.Clone(c.fields)
+	}
+	if c.list != nil {
+		c.list = c.list.clone()
+	}
+	if c.set != nil {
+		c.set = maps.Clone(c.set)
 	}
 	return &c
 }
