@@ -91,7 +91,7 @@ func TestFailedTruncateBackKeepsLogReadable(t *testing.T) {
 			mem := vfs.NewMem()
 			o := &Options{FS: errorfs.Wrap(mem, tc.inj), SegmentSize: 1 << 10}
 			l := mustOpen(t, memDir, o)
-			fill(t, l, 300, 0)
+			fill(t, l, 305, 0) // 305: the tail holds entries whatever the marker size
 			mustClose(t, l)
 			l = mustOpen(t, memDir, o) // the second segment is not opened yet
 			segs := l.Segments()
@@ -125,7 +125,7 @@ func TestFailedTruncateBackKeepsLogReadable(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				for _, i := range []uint64{cut + 1, cut + 2, 300} {
+				for _, i := range []uint64{cut + 1, cut + 2, 305} {
 					if _, err := l.Read(i); !errors.Is(err, ErrNotFound) {
 						t.Fatalf("Read(%d) after TruncateBack(%d): %v, want ErrNotFound", i, cut, err)
 					}
@@ -194,6 +194,9 @@ func TestSegmentsBesideLazyOpen(t *testing.T) {
 		go func() {
 			defer close(done)
 			for _, s := range segs {
+				if s.LastIndex < s.FirstIndex {
+					continue // an empty tail: nothing to read
+				}
 				if _, err := l.Read(s.FirstIndex); err != nil {
 					t.Errorf("Read(%d): %v", s.FirstIndex, err)
 					return
@@ -207,7 +210,7 @@ func TestSegmentsBesideLazyOpen(t *testing.T) {
 			default:
 			}
 			for _, s := range l.Segments() {
-				if s.Size <= segHeaderSize {
+				if s.Size <= segHeaderSize && s.LastIndex >= s.FirstIndex {
 					t.Fatalf("round %d: Segments reports %s with %d bytes of records", round, s.Name, s.Size)
 				}
 			}
