@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/waldb/wal"
 )
 
 // FSM is the replicated state machine a Node drives, without any raft
@@ -79,6 +81,10 @@ type NodeConfig struct {
 // node that is not the leader.
 var ErrNotLeader = errors.New("raftlog: not the leader")
 
+// ErrRejected is returned (wrapped) by Propose for an entry raft refused
+// before appending it to the log: it will never be applied.
+var ErrRejected = errors.New("raftlog: proposal rejected before the log")
+
 // NotLeaderError names the leader known to the node that refused, if any.
 type NotLeaderError struct {
 	LeaderID   string // "" if no leader is known
@@ -106,6 +112,14 @@ type Node struct {
 	hadState bool
 	done     chan struct{} // closed by Shutdown
 	stop     sync.Once
+
+	// Reads (see read.go).
+	gate         leaderGate
+	verify       verifier
+	leaseTimeout time.Duration
+	observer     *raft.Observer
+	observations chan raft.Observation
+	watched      chan struct{} // closed when watchLeadership returns
 }
 
 // StartNode opens (or creates) the node's state in cfg.Dir, bootstraps
@@ -153,8 +167,12 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 			return err
 		}
 	}
-	n.raft, err = raft.NewRaft(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans)
-	return err
+	n.leaseTimeout = conf.LeaderLeaseTimeout
+	if n.raft, err = raft.NewRaft(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans); err != nil {
+		return err
+	}
+	n.watch()
+	return nil
 }
 
 // nodeRaftConfig is raft's default configuration with cfg's settings.
@@ -190,13 +208,23 @@ func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotSto
 
 // Propose replicates data and waits until it is committed and applied on
 // this node, returning what FSM.Apply returned. If the node is not the
-// leader it returns a *NotLeaderError (errors.Is ErrNotLeader) and the
-// entry was not appended. Any other error (leadership lost while waiting,
-// shutdown) leaves the outcome unknown: the entry may still commit.
-// ctx's deadline bounds only the wait for raft to accept the entry.
+// leader it returns a *NotLeaderError (errors.Is ErrNotLeader), and if
+// the entry is too large for the store (errors.Is wal.ErrTooLarge) or
+// raft refused it before giving it an index (ctx's deadline passed
+// before raft took it, shutdown) an error wrapping ErrRejected: in both
+// cases the entry was not appended and never will be. Any other error
+// (leadership lost while waiting) leaves the outcome unknown: the entry
+// was appended and may still commit. ctx's deadline bounds only the wait
+// for raft to accept the entry.
 func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, n.notLeader()
+	}
+	// An entry the store cannot hold would fail the leader's append and
+	// depose it, with the outcome unknown: refuse it here. The largest
+	// index, term and AppendedAt encodings bound the entry's overhead.
+	if l := (raft.Log{Index: math.MaxUint64, Term: math.MaxUint64, AppendedAt: time.Now(), Data: data}); EncodedLen(&l) > n.store.maxEntry {
+		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrRejected, wal.ErrTooLarge, EncodedLen(&l), n.store.maxEntry)
 	}
 	var timeout time.Duration
 	if d, ok := ctx.Deadline(); ok {
@@ -204,8 +232,14 @@ func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	}
 	f := n.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader):
 			return nil, n.notLeader()
+		case f.Index() == 0:
+			// raft gives an entry its index when the leader appends
+			// it: one without was never appended (refused at enqueue,
+			// or dequeued by a node no longer leading).
+			return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 		return nil, fmt.Errorf("raftlog: propose: %w", err)
 	}
@@ -267,6 +301,7 @@ func (n *Node) Shutdown() error {
 	var err error
 	if n.raft != nil {
 		err = n.raft.Shutdown().Error()
+		n.unwatch()
 	}
 	return errors.Join(err, n.close())
 }

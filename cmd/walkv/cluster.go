@@ -82,10 +82,21 @@ type replicator struct {
 
 func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
 	res, err := r.node.Propose(ctx, data)
-	if errors.Is(err, raftlog.ErrNotLeader) {
+	switch {
+	case errors.Is(err, raftlog.ErrNotLeader):
 		return nil, fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	case errors.Is(err, raftlog.ErrRejected):
+		return nil, fmt.Errorf("%w: %w", walkv.ErrRejected, err)
 	}
 	return res, err
+}
+
+func (r *replicator) ConfirmRead(ctx context.Context, lease bool) error {
+	err := r.node.ConfirmRead(ctx, lease)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
 }
 
 func (r *replicator) Leader() (string, bool) {
@@ -263,7 +274,13 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})
 	}
-	opts.Replicator, opts.StaleReads = rep, o.staleReads
+	opts.Replicator = rep
+	switch {
+	case o.staleReads:
+		opts.ReadMode = walkv.ReadStale
+	case o.leaseReads:
+		opts.ReadMode = walkv.ReadLease
+	}
 	db, err := walkv.Open(o.dir, opts)
 	if err != nil {
 		return nil, nil, err
