@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -349,3 +350,40 @@ func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (fsmSnapshot) Release() {}
+
+// Status is a node's view of raft, for operators.
+type Status struct {
+	ID                string
+	State             string // Leader, Follower, Candidate, Shutdown
+	Term              uint64
+	LastLogIndex      uint64
+	CommitIndex       uint64 // the highest index this node knows committed
+	AppliedIndex      uint64 // the highest index handed to the FSM
+	LastSnapshotIndex uint64
+	LeaderID          string
+	Voters            []Peer // the latest configuration's voters
+	ReadsReady        bool   // leader whose term-start barrier has applied (see Reads)
+}
+
+// Status reports the node's raft state.
+func (n *Node) Status() Status {
+	st := n.raft.Stats()
+	num := func(k string) uint64 {
+		v, _ := strconv.ParseUint(st[k], 10, 64)
+		return v
+	}
+	s := Status{ID: n.id, State: st["state"], Term: num("term"), LastLogIndex: num("last_log_index"),
+		CommitIndex: num("commit_index"), AppliedIndex: num("applied_index"), LastSnapshotIndex: num("last_snapshot_index")}
+	s.LeaderID, _ = n.Leader()
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		for _, srv := range f.Configuration().Servers {
+			if srv.Suffrage == raft.Voter {
+				s.Voters = append(s.Voters, Peer{ID: string(srv.ID), RaftAddr: string(srv.Address)})
+			}
+		}
+	}
+	n.gate.mu.Lock()
+	s.ReadsReady = n.gate.leader && n.gate.ready == n.gate.epoch
+	n.gate.mu.Unlock()
+	return s
+}

@@ -381,6 +381,10 @@ func init() {
 
 // cmdCluster runs CLUSTER JOIN (see cluster mode above).
 func cmdCluster(x *exec) {
+	if bytes.EqualFold(x.args[1], []byte("status")) {
+		cmdClusterStatus(x) // cluster_status.go
+		return
+	}
 	if !bytes.EqualFold(x.args[1], []byte("join")) {
 		x.c.WriteError("ERR unknown subcommand '" + string(x.args[1]) + "'. Try CLUSTER JOIN.")
 		return
