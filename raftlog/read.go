@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -97,6 +98,7 @@ type verifier struct {
 	mu      sync.Mutex
 	running bool
 	next    *round
+	rounds  atomic.Uint64 // rounds run, for tests
 }
 
 // watchLeadership follows raft's state changes until the observer's
@@ -237,6 +239,7 @@ func (v *verifier) join(r *raft.Raft) *round {
 func (v *verifier) run(r *raft.Raft, rd *round) {
 	for rd != nil {
 		rd.start = time.Now()
+		v.rounds.Add(1)
 		rd.err = r.VerifyLeader().Error()
 		close(rd.done)
 		v.mu.Lock()
