@@ -121,6 +121,7 @@ type Node struct {
 	observer     *raft.Observer
 	observations chan raft.Observation
 	watched      chan struct{} // closed when watchLeadership returns
+	peers        peerHealth
 }
 
 // StartNode opens (or creates) the node's state in cfg.Dir, bootstraps
@@ -210,8 +211,9 @@ func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotSto
 // Propose replicates data and waits until it is committed and applied on
 // this node, returning what FSM.Apply returned. If the node is not the
 // leader it returns a *NotLeaderError (errors.Is ErrNotLeader), and if
-// the entry is too large for the store (errors.Is wal.ErrTooLarge) or
-// raft refused it before giving it an index (ctx's deadline passed
+// the entry is too large for the store (errors.Is wal.ErrTooLarge), the
+// leader knows that too few voters answer its heartbeats to commit it
+// (errors.Is ErrNoQuorum), or raft refused it before giving it an index (ctx's deadline passed
 // before raft took it, shutdown) an error wrapping ErrRejected: in both
 // cases the entry was not appended and never will be. Any other error
 // (leadership lost while waiting) leaves the outcome unknown: the entry
@@ -226,6 +228,9 @@ func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	// index, term and AppendedAt encodings bound the entry's overhead.
 	if l := (raft.Log{Index: math.MaxUint64, Term: math.MaxUint64, AppendedAt: time.Now(), Data: data}); EncodedLen(&l) > n.store.maxEntry {
 		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrRejected, wal.ErrTooLarge, EncodedLen(&l), n.store.maxEntry)
+	}
+	if err := n.peers.quorum(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	var timeout time.Duration
 	if d, ok := ctx.Deadline(); ok {

@@ -56,8 +56,11 @@ func (n *Node) watch() {
 	n.watched = make(chan struct{})
 	n.observations = make(chan raft.Observation) // unbuffered: see Reads
 	n.observer = raft.NewObserver(n.observations, true, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.RaftState)
-		return ok
+		switch o.Data.(type) {
+		case raft.RaftState, raft.PeerObservation, raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
 	})
 	n.raft.RegisterObserver(n.observer)
 	go n.watchLeadership(n.observations)
@@ -107,8 +110,11 @@ func (n *Node) watchLeadership(ch <-chan raft.Observation) {
 	defer close(n.watched)
 	n.setLeader(n.raft.State() == raft.Leader)
 	for o := range ch {
-		if s, ok := o.Data.(raft.RaftState); ok {
-			n.setLeader(s == raft.Leader)
+		switch d := o.Data.(type) {
+		case raft.RaftState:
+			n.setLeader(d == raft.Leader)
+		default:
+			n.peers.observe(d)
 		}
 	}
 }
@@ -123,6 +129,7 @@ func (n *Node) setLeader(leader bool) {
 		return
 	}
 	g.leader = leader
+	n.peers.reset()
 	if leader {
 		g.epoch++
 		go n.barrier(g.epoch)

@@ -163,3 +163,36 @@ func TestConfirmRead(t *testing.T) {
 		}
 	}
 }
+
+// TestProposeNoQuorum: once the leader sees that its followers fail
+// heartbeats, a proposal is refused before the log (a definite outcome),
+// not appended to wait for a quorum that is gone.
+func TestProposeNoQuorum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("elects leaders over TCP")
+	}
+	nodes, _ := startNodes(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l := waitLeader(t, nodes)
+	if _, err := nodes[l].Propose(ctx, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes {
+		if i != l {
+			n.Shutdown()
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for nodes[l].peers.quorum() == nil && nodes[l].IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("the leader did not notice its followers are gone")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := nodes[l].Propose(ctx, []byte("y"))
+	if !errors.Is(err, ErrRejected) && !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("Propose without a quorum: %v, want a refusal before the log", err)
+	}
+	t.Logf("Propose without a quorum: %v", err)
+}
