@@ -62,6 +62,14 @@ type NodeConfig struct {
 	// Empty: the cluster is bootstrapped with this node alone, and the
 	// others join it (AddVoter on the leader).
 	Peers []Peer
+	// ForceNewCluster, on a node that has raft state, rewrites its
+	// configuration to this node alone before starting (hashicorp/raft's
+	// RecoverCluster): the way out of a quorum lost for good. Every entry
+	// in the node's log is then treated as committed, including any the
+	// old cluster never committed. Run it once, on one survivor (the one
+	// with the longest log), and add the others back as new members.
+	// Ignored on a node without state.
+	ForceNewCluster bool
 	// TrailingLogs is how many entries raft keeps behind a snapshot
 	// (default raft's, 10240).
 	TrailingLogs uint64
@@ -159,6 +167,16 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	}
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
 		return err
+	}
+	if cfg.ForceNewCluster && n.hadState {
+		// RecoverCluster replays the log into fsm to snapshot it; NewRaft
+		// then restores that snapshot, which replaces the FSM's whole
+		// state, so the same FSM serves both.
+		self := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: conf.LocalID,
+			Address: raft.ServerAddress(cfg.RaftAddr)}}}
+		if err := raft.RecoverCluster(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans, self); err != nil {
+			return fmt.Errorf("force new cluster: %w", err)
+		}
 	}
 	if cfg.Bootstrap && !n.hadState {
 		peers := cfg.Peers

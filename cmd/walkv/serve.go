@@ -31,6 +31,7 @@ type options struct {
 	raftLogLevel      string
 	staleReads        bool
 	leaseReads        bool
+	forceNewCluster   bool
 	trailingLogs      uint64
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
@@ -69,6 +70,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		"cluster mode: every node serves reads from its own state at once (may miss acknowledged writes; see docs/cluster.md)")
 	fs.BoolVar(&o.leaseReads, "lease-reads", false,
 		"cluster mode: the leader serves reads within a lease of its last quorum confirmation (assumes clock rates agree)")
+	fs.BoolVar(&o.forceNewCluster, "force-new-cluster", false,
+		"cluster mode: after losing a quorum for good, make this node's existing state a cluster of itself alone (once; see docs/cluster.md)")
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often raft checks the snapshot threshold (0: raft's default)")
