@@ -308,13 +308,17 @@ func (srv *Server) routeCluster(x *exec, cmd *command) bool {
 	case cmd.has(flagWrite):
 		srv.propose(x, false, [][][]byte{x.args})
 		return true
-	case cmd.has(flagReadonly) && mode != ReadStale:
+	case cmd.has(flagReadonly) && mode != ReadStale && !x.s.readConfirmed:
 		done, err := onLeader(x, func(ctx context.Context) error {
 			return srv.db.opts.Replicator.ConfirmRead(ctx, mode == ReadLease)
 		})
 		if err != nil {
 			x.c.WriteError("TRYAGAIN cluster: read not served: " + err.Error())
 		}
+		// A confirmation that began after the whole pipelined batch
+		// arrived serves its later reads too: it follows their arrival
+		// as well.
+		x.s.readConfirmed = !done && err == nil
 		return done || err != nil
 	}
 	return false
