@@ -52,6 +52,8 @@ for mode in linearizable lease stale; do
 		printf '%s,leader,%s,' $mode $c
 		redis-benchmark -p $leader -t get -c $c -n "$n" --csv | tail -1
 	done
+	printf '%s,leader,50 -P 16,' $mode
+	redis-benchmark -p $leader -t get -c 50 -P 16 -n "$n" --csv | tail -1
 	if [ $mode = stale ]; then
 		for c in 1 50; do
 			printf '%s,follower,%s,' $mode $c
