@@ -168,6 +168,9 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
 		return err
 	}
+	if err := checkLog(n.store, snaps); err != nil {
+		return err
+	}
 	if cfg.ForceNewCluster && n.hadState {
 		// RecoverCluster replays the log into fsm to snapshot it; NewRaft
 		// then restores that snapshot, which replaces the FSM's whole
@@ -409,4 +412,34 @@ func (n *Node) Status() Status {
 	s.ReadsReady = n.gate.leader && n.gate.ready == n.gate.epoch
 	n.gate.mu.Unlock()
 	return s
+}
+
+// ErrDamaged is returned (wrapped, with the log's error) by StartNode
+// when an entry after the newest snapshot cannot be read back. raft reads
+// every such entry when it starts and panics on the first it cannot read;
+// StartNode refuses to start instead, naming the entry. The node needs
+// repair (docs/cluster.md: faults).
+var ErrDamaged = errors.New("raftlog: damaged log entry")
+
+// checkLog reads every entry raft will read at start (those after the
+// newest snapshot) and reports the first it cannot.
+func checkLog(store *Store, snaps raft.SnapshotStore) error {
+	first, err := store.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := store.LastIndex()
+	if err != nil || last == 0 {
+		return err
+	}
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		first = max(first, metas[0].Index+1)
+	}
+	var l raft.Log
+	for i := first; i <= last; i++ {
+		if err := store.GetLog(i, &l); err != nil {
+			return fmt.Errorf("%w: index %d of [%d, %d]: %w", ErrDamaged, i, first, last, err)
+		}
+	}
+	return nil
 }

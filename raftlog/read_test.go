@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -195,4 +196,59 @@ func TestProposeNoQuorum(t *testing.T) {
 		t.Fatalf("Propose without a quorum: %v, want a refusal before the log", err)
 	}
 	t.Logf("Propose without a quorum: %v", err)
+}
+
+// TestStartNodeDamagedLog: a node whose log holds an entry that no longer
+// reads back (a flipped bit) refuses to start with ErrDamaged, where raft
+// itself would panic, and never serves the damaged entry.
+func TestStartNodeDamagedLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a raft node over TCP")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := NodeConfig{ID: "n0", RaftAddr: addr, Dir: t.TempDir(), Bootstrap: true, LogOutput: io.Discard}
+	n, err := StartNode(cfg, &countFSM{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, []*Node{n})
+	for i := range 50 {
+		if _, err := n.Propose(context.Background(), fmt.Appendf(nil, "entry %d %s", i, bytes.Repeat([]byte("x"), 100))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(cfg.Dir, "raft", "log", "*"))
+	var flipped bool
+	for _, seg := range segs {
+		b, err := os.ReadFile(seg)
+		if err != nil || !bytes.Contains(b, []byte("entry 25 ")) {
+			continue
+		}
+		i := bytes.Index(b, []byte("entry 25 ")) + 12 // inside entry 25's payload
+		b[i] ^= 0x10
+		if err := os.WriteFile(seg, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		flipped = true
+	}
+	if !flipped {
+		t.Fatalf("no segment in %v holds entry 25", segs)
+	}
+	n, err = StartNode(cfg, &countFSM{})
+	if err == nil {
+		n.Shutdown()
+		t.Fatal("StartNode on a damaged log succeeded")
+	}
+	if !errors.Is(err, ErrDamaged) && !errors.Is(err, wal.ErrCorrupt) {
+		t.Fatalf("StartNode: %v, want ErrDamaged or wal.ErrCorrupt", err)
+	}
+	t.Logf("StartNode: %v", err)
 }
