@@ -63,12 +63,13 @@ import (
 //
 // Outcomes. A write is answered with its reply once committed and
 // applied; with MOVED or CLUSTERDOWN if this node is not the leader; with
-// "-TRYAGAIN cluster: not applied: ..." if raft refused it before
-// appending it, or "-ERR cluster: command too large, not applied" if the
-// log cannot hold it: these are definite, the command was not applied and may be retried as is. "-ERR
+// "-TRYAGAIN cluster: not applied: ..." if it was refused before reaching
+// raft's log (no quorum reachable, raft refused it), or "-ERR cluster:
+// command too large, not applied" if the log cannot hold it. These are
+// definite: the command was not applied and never will be. "-ERR
 // cluster: outcome unknown: ..." (leadership lost after the entry was
-// appended, timeout) means it may or may not be applied, now or later: a
-// client may retry only a command whose repetition is harmless (SET of
+// appended, timeout) means it may be applied, now or later, or never: a
+// client may resend only a command whose repetition is harmless (SET of
 // the same value), or must read the state to find out (see
 // docs/cluster.md).
 //
@@ -104,21 +105,14 @@ const (
 	ReadStale                        // any node, from its applied state
 )
 
-// ParseReadMode parses "linearizable", "lease" or "stale".
-func ParseReadMode(s string) (ReadMode, error) {
-	for m, name := range readModeNames {
-		if s == name {
-			return ReadMode(m), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: read mode %q (want linearizable, lease or stale)", ErrInvalidOption, s)
-}
-
-var readModeNames = []string{"linearizable", "lease", "stale"}
-
 func (m ReadMode) String() string {
-	if int(m) < len(readModeNames) && m >= 0 {
-		return readModeNames[m]
+	switch m {
+	case ReadLinearizable:
+		return "linearizable"
+	case ReadLease:
+		return "lease"
+	case ReadStale:
+		return "stale"
 	}
 	return fmt.Sprintf("ReadMode(%d)", int(m))
 }

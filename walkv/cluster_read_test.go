@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/waldb/wal"
+	"github.com/waldb/wal/vfs"
 )
 
 // fakeReplicator applies proposals at once on one DB, with the
@@ -118,5 +119,16 @@ func TestClusterWriteOutcomes(t *testing.T) {
 		if got, _ := e.do("SET k v").(string); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("SET with Propose error %q: %q, want prefix %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestReadModeOption(t *testing.T) {
+	for m, want := range map[ReadMode]string{ReadLinearizable: "linearizable", ReadLease: "lease", ReadStale: "stale", 7: "ReadMode(7)"} {
+		if m.String() != want {
+			t.Errorf("%d.String() = %q, want %q", int(m), m.String(), want)
+		}
+	}
+	if _, err := Open(testDir, &Options{FS: vfs.NewMem(), Replicator: &fakeReplicator{}, ReadMode: 7}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("Open with ReadMode 7: %v, want ErrInvalidOption", err)
 	}
 }

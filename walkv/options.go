@@ -118,6 +118,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.AppendFsync < FsyncAlways || c.AppendFsync > FsyncNo {
 		return c, fmt.Errorf("%w: AppendFsync %d", ErrInvalidOption, c.AppendFsync)
 	}
+	if c.ReadMode < ReadLinearizable || c.ReadMode > ReadStale {
+		return c, fmt.Errorf("%w: ReadMode %d", ErrInvalidOption, c.ReadMode)
+	}
 	if c.SnapshotLogBytes == 0 {
 		c.SnapshotLogBytes = DefaultSnapshotLogBytes
 	}
