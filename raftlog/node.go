@@ -156,6 +156,9 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	conf := nodeRaftConfig(cfg, out)
 	var err error
 	if n.store, err = Open(filepath.Join(cfg.Dir, "raft"), nil); err != nil {
+		if errors.Is(err, wal.ErrCorrupt) || errors.Is(err, ErrCorrupt) {
+			return fmt.Errorf("%w: %w", ErrDamaged, err)
+		}
 		return err
 	}
 	snaps, err := raft.NewFileSnapshotStore(cfg.Dir, 2, out) // in Dir/snapshots
@@ -415,10 +418,11 @@ func (n *Node) Status() Status {
 }
 
 // ErrDamaged is returned (wrapped, with the log's error) by StartNode
-// when an entry after the newest snapshot cannot be read back. raft reads
-// every such entry when it starts and panics on the first it cannot read;
-// StartNode refuses to start instead, naming the entry. The node needs
-// repair (docs/cluster.md: faults).
+// when the log or the stable store is corrupt (damage before synced data,
+// not a torn tail) or an entry after the newest snapshot cannot be read
+// back. raft reads every such entry when it starts and panics on the
+// first it cannot read; StartNode refuses to start instead, naming the
+// entry. The node needs repair (docs/cluster.md: faults).
 var ErrDamaged = errors.New("raftlog: damaged log entry")
 
 // checkLog reads every entry raft will read at start (those after the

@@ -383,6 +383,10 @@ func cmdCluster(x *exec) {
 		cmdClusterStatus(x) // cluster_status.go
 		return
 	}
+	if bytes.EqualFold(x.args[1], []byte("repair")) {
+		cmdClusterRepair(x) // cluster_status.go
+		return
+	}
 	if !bytes.EqualFold(x.args[1], []byte("join")) {
 		x.c.WriteError("ERR unknown subcommand '" + string(x.args[1]) + "'. Try CLUSTER JOIN.")
 		return

@@ -43,3 +43,35 @@ func cmdClusterStatus(x *exec) {
 	}
 	x.c.WriteBulkString(strings.Join(lines, "\r\n") + "\r\n")
 }
+
+// Repairer is implemented by a Replicator that can remove a damaged
+// member so that it may join again afresh (CLUSTER REPAIR).
+type Repairer interface {
+	// RemoveDamaged removes node id from the configuration. It returns an
+	// error wrapping ErrNotLeader on a node that is not the leader.
+	RemoveDamaged(ctx context.Context, id string) error
+}
+
+// cmdClusterRepair runs CLUSTER REPAIR <node-id>, which a node that found
+// its own log damaged sends before wiping it and joining again: the
+// leader removes it from the configuration (followers answer MOVED).
+func cmdClusterRepair(x *exec) {
+	if len(x.args) != 3 || len(x.args[2]) == 0 {
+		x.c.WriteError("ERR syntax error: CLUSTER REPAIR <node-id>")
+		return
+	}
+	r, ok := x.db.opts.Replicator.(Repairer)
+	if !ok {
+		x.c.WriteError("ERR This instance has cluster support disabled")
+		return
+	}
+	id := string(x.args[2])
+	done, err := onLeader(x, func(ctx context.Context) error { return r.RemoveDamaged(ctx, id) })
+	switch {
+	case done:
+	case err != nil:
+		x.c.WriteError("TRYAGAIN cluster repair: " + err.Error())
+	default:
+		x.c.WriteString("OK")
+	}
+}

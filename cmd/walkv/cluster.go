@@ -91,6 +91,14 @@ func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
 	return res, err
 }
 
+func (r *replicator) RemoveDamaged(ctx context.Context, id string) error {
+	err := r.node.RemoveMember(ctx, id)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
+}
+
 func (r *replicator) ConfirmRead(ctx context.Context, lease bool) error {
 	err := r.node.ConfirmRead(ctx, lease)
 	if errors.Is(err, raftlog.ErrNotLeader) {
@@ -286,14 +294,23 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 		return nil, nil, err
 	}
 	rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
+	join := o.join
+	if errors.Is(err, raftlog.ErrDamaged) {
+		// repair.go: leave the cluster, wipe, start afresh and join.
+		join, err = repairDamaged(o, peers, err)
+		if err == nil {
+			cfg.Bootstrap, cfg.Peers, cfg.ForceNewCluster = false, nil, false
+			rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
+		}
+	}
 	if err != nil {
 		return nil, nil, errors.Join(err, db.Close())
 	}
 	go rep.registerSelf()
-	if o.join != "" && !rep.node.HasState() {
+	if join != "" && !rep.node.HasState() {
 		ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 		defer cancel()
-		if err := joinCluster(ctx, o.join, o.nodeID, o.raftAddr, o.addr); err != nil {
+		if err := joinCluster(ctx, join, o.nodeID, o.raftAddr, o.addr); err != nil {
 			return nil, nil, errors.Join(err, rep.node.Shutdown(), db.Close())
 		}
 	}
