@@ -70,10 +70,10 @@ func startNodes(t *testing.T) ([]*Node, []*countFSM) {
 }
 
 // waitLeader returns the index of the leader among nodes (nil entries
-// skipped), polling for up to 20 s.
+// skipped), polling for up to 60 s.
 func waitLeader(t *testing.T, nodes []*Node) int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for i, n := range nodes {
 			if n != nil && n.IsLeader() {

@@ -77,6 +77,8 @@ import (
 // cluster if the Replicator is also a Joiner: a follower answers it with
 // the usual MOVED, the leader calls Join and replies OK once the node is
 // a voter. Transient failures (no leader, leadership lost) reply TRYAGAIN.
+// CLUSTER STATUS [LOCAL] and CLUSTER REPAIR <node-id> are in
+// cluster_status.go.
 
 // Replicator replicates encoded commands (see cluster mode above).
 type Replicator interface {
