@@ -82,7 +82,7 @@ func waitLeader(t *testing.T, nodes []*Node) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("no leader in 20s")
+	t.Fatal("no leader in 60s")
 	return -1
 }
 
