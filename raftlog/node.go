@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/waldb/wal"
 )
 
 // FSM is the replicated state machine a Node drives, without any raft
@@ -59,6 +62,14 @@ type NodeConfig struct {
 	// Empty: the cluster is bootstrapped with this node alone, and the
 	// others join it (AddVoter on the leader).
 	Peers []Peer
+	// ForceNewCluster, on a node that has raft state, rewrites its
+	// configuration to this node alone before starting (hashicorp/raft's
+	// RecoverCluster): the way out of a quorum lost for good. Every entry
+	// in the node's log is then treated as committed, including any the
+	// old cluster never committed. Run it once, on one survivor (the one
+	// with the longest log), and add the others back as new members.
+	// Ignored on a node without state.
+	ForceNewCluster bool
 	// TrailingLogs is how many entries raft keeps behind a snapshot
 	// (default raft's, 10240).
 	TrailingLogs uint64
@@ -78,6 +89,10 @@ type NodeConfig struct {
 // ErrNotLeader is returned (wrapped in a *NotLeaderError) by Propose on a
 // node that is not the leader.
 var ErrNotLeader = errors.New("raftlog: not the leader")
+
+// ErrRejected is returned (wrapped) by Propose for an entry raft refused
+// before appending it to the log: it will never be applied.
+var ErrRejected = errors.New("raftlog: proposal rejected before the log")
 
 // NotLeaderError names the leader known to the node that refused, if any.
 type NotLeaderError struct {
@@ -106,6 +121,15 @@ type Node struct {
 	hadState bool
 	done     chan struct{} // closed by Shutdown
 	stop     sync.Once
+
+	// Reads (see read.go).
+	gate         leaderGate
+	verify       verifier
+	leaseTimeout time.Duration
+	observer     *raft.Observer
+	observations chan raft.Observation
+	watched      chan struct{} // closed when watchLeadership returns
+	peers        peerHealth
 }
 
 // StartNode opens (or creates) the node's state in cfg.Dir, bootstraps
@@ -132,6 +156,9 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	conf := nodeRaftConfig(cfg, out)
 	var err error
 	if n.store, err = Open(filepath.Join(cfg.Dir, "raft"), nil); err != nil {
+		if errors.Is(err, wal.ErrCorrupt) || errors.Is(err, ErrCorrupt) {
+			return fmt.Errorf("%w: %w", ErrDamaged, err)
+		}
 		return err
 	}
 	snaps, err := raft.NewFileSnapshotStore(cfg.Dir, 2, out) // in Dir/snapshots
@@ -144,6 +171,19 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
 		return err
 	}
+	if err := checkLog(n.store, snaps); err != nil {
+		return err
+	}
+	if cfg.ForceNewCluster && n.hadState {
+		// RecoverCluster replays the log into fsm to snapshot it; NewRaft
+		// then restores that snapshot, which replaces the FSM's whole
+		// state, so the same FSM serves both.
+		self := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: conf.LocalID,
+			Address: raft.ServerAddress(cfg.RaftAddr)}}}
+		if err := raft.RecoverCluster(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans, self); err != nil {
+			return fmt.Errorf("force new cluster: %w", err)
+		}
+	}
 	if cfg.Bootstrap && !n.hadState {
 		peers := cfg.Peers
 		if len(peers) == 0 {
@@ -153,8 +193,12 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 			return err
 		}
 	}
-	n.raft, err = raft.NewRaft(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans)
-	return err
+	n.leaseTimeout = conf.LeaderLeaseTimeout
+	if n.raft, err = raft.NewRaft(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans); err != nil {
+		return err
+	}
+	n.watch()
+	return nil
 }
 
 // nodeRaftConfig is raft's default configuration with cfg's settings.
@@ -190,13 +234,27 @@ func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotSto
 
 // Propose replicates data and waits until it is committed and applied on
 // this node, returning what FSM.Apply returned. If the node is not the
-// leader it returns a *NotLeaderError (errors.Is ErrNotLeader) and the
-// entry was not appended. Any other error (leadership lost while waiting,
-// shutdown) leaves the outcome unknown: the entry may still commit.
-// ctx's deadline bounds only the wait for raft to accept the entry.
+// leader it returns a *NotLeaderError (errors.Is ErrNotLeader), and if
+// the entry is too large for the store (errors.Is wal.ErrTooLarge), the
+// leader knows that too few voters answer its heartbeats to commit it
+// (errors.Is ErrNoQuorum), or raft refused it before giving it an index (ctx's deadline passed
+// before raft took it, shutdown) an error wrapping ErrRejected: in both
+// cases the entry was not appended and never will be. Any other error
+// (leadership lost while waiting) leaves the outcome unknown: the entry
+// was appended and may still commit. ctx's deadline bounds only the wait
+// for raft to accept the entry.
 func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, n.notLeader()
+	}
+	// An entry the store cannot hold would fail the leader's append and
+	// depose it, with the outcome unknown: refuse it here. The largest
+	// index, term and AppendedAt encodings bound the entry's overhead.
+	if l := (raft.Log{Index: math.MaxUint64, Term: math.MaxUint64, AppendedAt: time.Now(), Data: data}); EncodedLen(&l) > n.store.maxEntry {
+		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrRejected, wal.ErrTooLarge, EncodedLen(&l), n.store.maxEntry)
+	}
+	if err := n.peers.quorum(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	var timeout time.Duration
 	if d, ok := ctx.Deadline(); ok {
@@ -204,8 +262,14 @@ func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	}
 	f := n.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader):
 			return nil, n.notLeader()
+		case f.Index() == 0:
+			// raft gives an entry its index when the leader appends
+			// it: one without was never appended (refused at enqueue,
+			// or dequeued by a node no longer leading).
+			return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 		return nil, fmt.Errorf("raftlog: propose: %w", err)
 	}
@@ -267,6 +331,7 @@ func (n *Node) Shutdown() error {
 	var err error
 	if n.raft != nil {
 		err = n.raft.Shutdown().Error()
+		n.unwatch()
 	}
 	return errors.Join(err, n.close())
 }
@@ -314,3 +379,71 @@ func (s fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (fsmSnapshot) Release() {}
+
+// Status is a node's view of raft, for operators.
+type Status struct {
+	ID                string
+	State             string // Leader, Follower, Candidate, Shutdown
+	Term              uint64
+	LastLogIndex      uint64
+	CommitIndex       uint64 // the highest index this node knows committed
+	AppliedIndex      uint64 // the highest index handed to the FSM
+	LastSnapshotIndex uint64
+	LeaderID          string
+	Voters            []Peer // the latest configuration's voters
+	ReadsReady        bool   // leader whose term-start barrier has applied (see Reads)
+}
+
+// Status reports the node's raft state.
+func (n *Node) Status() Status {
+	st := n.raft.Stats()
+	num := func(k string) uint64 {
+		v, _ := strconv.ParseUint(st[k], 10, 64)
+		return v
+	}
+	s := Status{ID: n.id, State: st["state"], Term: num("term"), LastLogIndex: num("last_log_index"),
+		CommitIndex: num("commit_index"), AppliedIndex: num("applied_index"), LastSnapshotIndex: num("last_snapshot_index")}
+	s.LeaderID, _ = n.Leader()
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		for _, srv := range f.Configuration().Servers {
+			if srv.Suffrage == raft.Voter {
+				s.Voters = append(s.Voters, Peer{ID: string(srv.ID), RaftAddr: string(srv.Address)})
+			}
+		}
+	}
+	n.gate.mu.Lock()
+	s.ReadsReady = n.gate.leader && n.gate.ready == n.gate.epoch
+	n.gate.mu.Unlock()
+	return s
+}
+
+// ErrDamaged is returned (wrapped, with the log's error) by StartNode
+// when the log or the stable store is corrupt (damage before synced data,
+// not a torn tail) or an entry after the newest snapshot cannot be read
+// back. raft reads every such entry when it starts and panics on the
+// first it cannot read; StartNode refuses to start instead, naming the
+// entry. The node needs repair (docs/cluster.md: faults).
+var ErrDamaged = errors.New("raftlog: damaged log entry")
+
+// checkLog reads every entry raft will read at start (those after the
+// newest snapshot) and reports the first it cannot.
+func checkLog(store *Store, snaps raft.SnapshotStore) error {
+	first, err := store.FirstIndex()
+	if err != nil {
+		return err
+	}
+	last, err := store.LastIndex()
+	if err != nil || last == 0 {
+		return err
+	}
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		first = max(first, metas[0].Index+1)
+	}
+	var l raft.Log
+	for i := first; i <= last; i++ {
+		if err := store.GetLog(i, &l); err != nil {
+			return fmt.Errorf("%w: index %d of [%d, %d]: %w", ErrDamaged, i, first, last, err)
+		}
+	}
+	return nil
+}

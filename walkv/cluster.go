@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+	"github.com/waldb/wal"
 )
 
 // Cluster mode
@@ -37,27 +38,85 @@ import (
 // it durably) and applied it locally.
 //
 // Followers answer write commands with "-MOVED 0 <leader client address>"
-// (or CLUSTERDOWN if no leader is known), and reads too unless
-// Options.StaleReads. The leader serves reads from its applied state
-// without a quorum round trip: a leader that has just been deposed and
-// not noticed yet may serve a stale read for up to raft's leader lease.
-// WATCH, SAVE and BGSAVE are refused in cluster mode.
+// (or CLUSTERDOWN if no leader is known). Reads depend on
+// Options.ReadMode:
+//
+//   - ReadLinearizable (the default): only the leader serves reads,
+//     followers redirect them; before each read (concurrent reads share
+//     the work) the leader confirms with Replicator.ConfirmRead that it has
+//     applied every entry committed before its term began and that a
+//     quorum still follows it. Reads are linearizable.
+//   - ReadLease: as ReadLinearizable, but a quorum confirmation is reused
+//     for the length of raft's leader lease. Linearizable as long as the
+//     nodes' clocks run at about the same rate; a clock that runs slow on
+//     the leader (or fast on followers) by more than the lease's margin
+//     may let a deposed leader serve a stale read.
+//   - ReadStale: every node, leader or follower, serves reads from its
+//     applied state at once. A read may miss acknowledged writes (a
+//     follower lags, a new leader has not applied its predecessor's last
+//     entries, a restarted node sits at its last snapshot) and two reads
+//     on different nodes may go back in time.
+//
+// Reads inside MULTI/EXEC go through the log, as writes do, and are
+// linearizable in every mode. WATCH, SAVE and BGSAVE are refused in
+// cluster mode.
+//
+// Outcomes. A write is answered with its reply once committed and
+// applied; with MOVED or CLUSTERDOWN if this node is not the leader; with
+// "-TRYAGAIN cluster: not applied: ..." if it was refused before reaching
+// raft's log (no quorum reachable, raft refused it), or "-ERR cluster:
+// command too large, not applied" if the log cannot hold it. These are
+// definite: the command was not applied and never will be. "-ERR
+// cluster: outcome unknown: ..." (leadership lost after the entry was
+// appended, timeout) means it may be applied, now or later, or never: a
+// client may resend only a command whose repetition is harmless (SET of
+// the same value), or must read the state to find out (see
+// docs/cluster.md).
 //
 // CLUSTER JOIN <node-id> <raft-addr> <client-addr> adds a node to the
 // cluster if the Replicator is also a Joiner: a follower answers it with
 // the usual MOVED, the leader calls Join and replies OK once the node is
 // a voter. Transient failures (no leader, leadership lost) reply TRYAGAIN.
+// CLUSTER STATUS [LOCAL] and CLUSTER REPAIR <node-id> are in
+// cluster_status.go.
 
 // Replicator replicates encoded commands (see cluster mode above).
 type Replicator interface {
 	// Propose replicates data and returns what ApplyEntry returned for it
 	// on this node once it is committed and applied here. An error
-	// wrapping ErrNotLeader means the entry was refused without being
-	// appended; any other error leaves the outcome unknown.
+	// wrapping ErrNotLeader or ErrRejected means the entry was refused
+	// without being appended; any other error leaves the outcome unknown.
 	Propose(ctx context.Context, data []byte) (any, error)
 	// Leader returns the client (RESP) address of the current leader
 	// ("" if none is known) and whether this node is the leader.
 	Leader() (clientAddr string, isLeader bool)
+	// ConfirmRead returns nil when this node may serve a linearizable
+	// read from its applied state: it is the leader, has applied every
+	// entry committed before its term, and a quorum has confirmed its
+	// leadership since the call began (with lease, within the leader
+	// lease). An error wrapping ErrNotLeader means it is not the leader.
+	ConfirmRead(ctx context.Context, lease bool) error
+}
+
+// ReadMode is how a cluster node serves reads (see cluster mode above).
+type ReadMode int
+
+const (
+	ReadLinearizable ReadMode = iota // the leader, after a quorum confirms it (ReadIndex)
+	ReadLease                        // the leader, within a lease of a quorum confirmation
+	ReadStale                        // any node, from its applied state
+)
+
+func (m ReadMode) String() string {
+	switch m {
+	case ReadLinearizable:
+		return "linearizable"
+	case ReadLease:
+		return "lease"
+	case ReadStale:
+		return "stale"
+	}
+	return fmt.Sprintf("ReadMode(%d)", int(m))
 }
 
 // Joiner is implemented by a Replicator that can add members.
@@ -71,6 +130,10 @@ type Joiner interface {
 // ErrNotLeader: a proposal was refused because this node is not the
 // leader (see Replicator).
 var ErrNotLeader = errors.New("walkv: not the leader")
+
+// ErrRejected: a proposal was refused before it reached the replicated
+// log (see Replicator); it will never be applied.
+var ErrRejected = errors.New("walkv: proposal rejected before the log")
 
 // proposeTimeout bounds the wait for raft to accept a proposal.
 const proposeTimeout = 10 * time.Second
@@ -232,18 +295,27 @@ func (db *DB) RestoreState(r io.Reader) error {
 }
 
 // routeCluster handles cmd in cluster mode if it must not run locally:
-// writes are proposed, reads on a follower redirected (unless StaleReads).
-// It reports whether it handled cmd.
+// writes are proposed; reads, unless ReadStale, are redirected by a
+// follower and wait for ConfirmRead on the leader. It reports whether it
+// handled cmd.
 func (srv *Server) routeCluster(x *exec, cmd *command) bool {
+	mode := srv.db.opts.ReadMode
 	switch {
 	case cmd.has(flagWrite):
 		srv.propose(x, false, [][][]byte{x.args})
 		return true
-	case cmd.has(flagReadonly) && !srv.db.opts.StaleReads:
-		if addr, leader := srv.db.opts.Replicator.Leader(); !leader {
-			writeMoved(x.c, addr)
-			return true
+	case cmd.has(flagReadonly) && mode != ReadStale && !x.s.readConfirmed:
+		done, err := onLeader(x, func(ctx context.Context) error {
+			return srv.db.opts.Replicator.ConfirmRead(ctx, mode == ReadLease)
+		})
+		if err != nil {
+			x.c.WriteError("TRYAGAIN cluster: read not served: " + err.Error())
 		}
+		// A confirmation that began after the whole pipelined batch
+		// arrived serves its later reads too: it follows their arrival
+		// as well.
+		x.s.readConfirmed = !done && err == nil
+		return done || err != nil
 	}
 	return false
 }
@@ -271,6 +343,10 @@ func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
 	})
 	switch {
 	case done:
+	case errors.Is(err, wal.ErrTooLarge):
+		x.c.WriteError("ERR cluster: command too large, not applied: " + err.Error())
+	case errors.Is(err, ErrRejected):
+		x.c.WriteError("TRYAGAIN cluster: not applied: " + err.Error())
 	case err != nil:
 		x.c.WriteError("ERR cluster: outcome unknown: " + err.Error())
 	default:
@@ -305,6 +381,14 @@ func init() {
 
 // cmdCluster runs CLUSTER JOIN (see cluster mode above).
 func cmdCluster(x *exec) {
+	if bytes.EqualFold(x.args[1], []byte("status")) {
+		cmdClusterStatus(x) // cluster_status.go
+		return
+	}
+	if bytes.EqualFold(x.args[1], []byte("repair")) {
+		cmdClusterRepair(x) // cluster_status.go
+		return
+	}
 	if !bytes.EqualFold(x.args[1], []byte("join")) {
 		x.c.WriteError("ERR unknown subcommand '" + string(x.args[1]) + "'. Try CLUSTER JOIN.")
 		return

@@ -266,6 +266,7 @@ func (c *conn) serveAsync() gnet.Action {
 	c.busy = true
 	c.mu.Unlock()
 	go func() {
+		c.s.readConfirmed = false // the batch arrived before this point
 		c.run(c.work)
 		c.srv.waitDurable(&c.s)
 		c.finish()

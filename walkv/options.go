@@ -101,10 +101,9 @@ type Options struct {
 	// no log or snapshot files of its own, writes replicated through it
 	// and applied by ApplyEntry. Default nil: single-node mode.
 	Replicator Replicator
-	// StaleReads lets a cluster follower serve reads from its own,
-	// possibly stale, state instead of redirecting them to the leader.
-	// Ignored without Replicator. Default false.
-	StaleReads bool
+	// ReadMode is how a cluster node serves reads (see cluster.go).
+	// Ignored without Replicator. Default ReadLinearizable.
+	ReadMode ReadMode
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.
@@ -118,6 +117,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.AppendFsync < FsyncAlways || c.AppendFsync > FsyncNo {
 		return c, fmt.Errorf("%w: AppendFsync %d", ErrInvalidOption, c.AppendFsync)
+	}
+	if c.ReadMode < ReadLinearizable || c.ReadMode > ReadStale {
+		return c, fmt.Errorf("%w: ReadMode %d", ErrInvalidOption, c.ReadMode)
 	}
 	if c.SnapshotLogBytes == 0 {
 		c.SnapshotLogBytes = DefaultSnapshotLogBytes

@@ -24,6 +24,12 @@ type session struct {
 	watched map[string]bool // key -> live at WATCH; guarded by DB.mu
 	dirty   bool            // a watched key changed; guarded by DB.mu
 
+	// readConfirmed: cluster mode, a read of the batch of pipelined
+	// requests being run had its leadership confirmed, after every
+	// request of the batch arrived; the batch's later reads reuse it
+	// (see routeCluster). Reset for each batch.
+	readConfirmed bool
+
 	// x and t are the reusable memory of the single-node command being
 	// run (see scratch); only the connection's goroutine touches them.
 	x exec

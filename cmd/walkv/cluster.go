@@ -82,10 +82,29 @@ type replicator struct {
 
 func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
 	res, err := r.node.Propose(ctx, data)
-	if errors.Is(err, raftlog.ErrNotLeader) {
+	switch {
+	case errors.Is(err, raftlog.ErrNotLeader):
 		return nil, fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	case errors.Is(err, raftlog.ErrRejected):
+		return nil, fmt.Errorf("%w: %w", walkv.ErrRejected, err)
 	}
 	return res, err
+}
+
+func (r *replicator) RemoveDamaged(ctx context.Context, id string) error {
+	err := r.node.RemoveMember(ctx, id)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
+}
+
+func (r *replicator) ConfirmRead(ctx context.Context, lease bool) error {
+	err := r.node.ConfirmRead(ctx, lease)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
 }
 
 func (r *replicator) Leader() (string, bool) {
@@ -258,25 +277,40 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	rep := &replicator{self: o.addr, seeds: map[string]string{}, members: map[string]string{}}
 	cfg := raftlog.NodeConfig{ID: o.nodeID, RaftAddr: o.raftAddr, Dir: o.dir, Bootstrap: o.bootstrap,
 		TrailingLogs: o.trailingLogs, SnapshotThreshold: o.snapshotThreshold, SnapshotInterval: o.snapshotInterval,
-		LogLevel: o.raftLogLevel}
+		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster}
 	for _, p := range peers {
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})
 	}
-	opts.Replicator, opts.StaleReads = rep, o.staleReads
+	opts.Replicator = rep
+	switch {
+	case o.staleReads:
+		opts.ReadMode = walkv.ReadStale
+	case o.leaseReads:
+		opts.ReadMode = walkv.ReadLease
+	}
 	db, err := walkv.Open(o.dir, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
+	join := o.join
+	if errors.Is(err, raftlog.ErrDamaged) {
+		// repair.go: leave the cluster, wipe, start afresh and join.
+		join, err = repairDamaged(o, peers, err)
+		if err == nil {
+			cfg.Bootstrap, cfg.Peers, cfg.ForceNewCluster = false, nil, false
+			rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
+		}
+	}
 	if err != nil {
 		return nil, nil, errors.Join(err, db.Close())
 	}
 	go rep.registerSelf()
-	if o.join != "" && !rep.node.HasState() {
+	if join != "" && !rep.node.HasState() {
 		ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 		defer cancel()
-		if err := joinCluster(ctx, o.join, o.nodeID, o.raftAddr, o.addr); err != nil {
+		if err := joinCluster(ctx, join, o.nodeID, o.raftAddr, o.addr); err != nil {
 			return nil, nil, errors.Join(err, rep.node.Shutdown(), db.Close())
 		}
 	}

@@ -266,6 +266,8 @@ func TestClusterFlags(t *testing.T) {
 		{[]string{"--join", "127.0.0.1:6381", "--peers", "n1=a=b"}, true},
 		{[]string{"--peers", "n1=a=b"}, true},
 		{[]string{"--bootstrap", "--join", "127.0.0.1:6381"}, false},
+		{[]string{"--bootstrap", "--lease-reads"}, true},
+		{[]string{"--bootstrap", "--stale-reads", "--lease-reads"}, false},
 		{nil, false},
 	} {
 		_, err := parseFlags(append(append([]string{}, base...), tt.extra...), io.Discard)

@@ -30,6 +30,8 @@ type options struct {
 	join              string
 	raftLogLevel      string
 	staleReads        bool
+	leaseReads        bool
+	forceNewCluster   bool
 	trailingLogs      uint64
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
@@ -64,7 +66,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.bootstrap, "bootstrap", false, "cluster mode: start a new cluster (this node alone, or --peers) if this node has no state")
 	fs.StringVar(&o.join, "join", "", "cluster mode: on first start, join the cluster through the member at client `address` host:port")
 	fs.StringVar(&o.raftLogLevel, "raft-log-level", "", "cluster mode: raft's log `level` on stderr: DEBUG, INFO, WARN, ERROR (default WARN)")
-	fs.BoolVar(&o.staleReads, "stale-reads", false, "cluster mode: followers serve reads instead of redirecting them")
+	fs.BoolVar(&o.staleReads, "stale-reads", false,
+		"cluster mode: every node serves reads from its own state at once (may miss acknowledged writes; see docs/cluster.md)")
+	fs.BoolVar(&o.leaseReads, "lease-reads", false,
+		"cluster mode: the leader serves reads within a lease of its last quorum confirmation (assumes clock rates agree)")
+	fs.BoolVar(&o.forceNewCluster, "force-new-cluster", false,
+		"cluster mode: after losing a quorum for good, make this node's existing state a cluster of itself alone (once; see docs/cluster.md)")
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often raft checks the snapshot threshold (0: raft's default)")
@@ -89,6 +96,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	case o.nodeID == "":
 	case o.raftAddr == "":
 		return o, usageError{errors.New("--node-id needs --raft-addr")}
+	case o.staleReads && o.leaseReads:
+		return o, usageError{errors.New("--stale-reads and --lease-reads exclude each other")}
 	case o.bootstrap && o.join != "":
 		return o, usageError{errors.New("--bootstrap and --join exclude each other")}
 	case !o.bootstrap && o.join == "" && o.peers == "":
