@@ -1,14 +1,18 @@
 package wal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/waldb/wal/record"
 	"github.com/waldb/wal/vfs"
 	"github.com/waldb/wal/vfs/errorfs"
 )
@@ -199,14 +203,15 @@ func firstNonZero(fs vfs.FS, g vfs.GarbledRange) (int64, bool) {
 // latentRun is a log on a MemFS holding entries [1, n] of generation 1,
 // all acknowledged durable (SyncAlways), written as batches of 1 to 4.
 type latentRun struct {
-	mem  *vfs.MemFS
-	o    Options
-	l    *Log
-	last uint64
+	outcomes map[string]int // of crashAndCheck, shared across runs
+	mem      *vfs.MemFS
+	o        Options
+	l        *Log
+	last     uint64
 }
 
-func newLatentRun(t *testing.T, rng *rand.Rand, n uint64) *latentRun {
-	r := &latentRun{mem: vfs.NewMem()}
+func newLatentRun(t *testing.T, rng *rand.Rand, n uint64, outcomes map[string]int) *latentRun {
+	r := &latentRun{mem: vfs.NewMem(), outcomes: outcomes}
 	r.o = Options{FS: r.mem, SegmentSize: 1 << 10, EagerOpen: rng.IntN(2) == 0, NoPreallocate: rng.IntN(2) == 0}
 	r.l = mustOpen(t, memDir, &r.o)
 	r.write(t, rng, n)
@@ -270,30 +275,103 @@ func (r *latentRun) check(l *Log, what string) (detected bool, why string) {
 // drops acknowledged entries only with a report naming the damaged
 // offset (dropped) of segment name.
 func (r *latentRun) crashAndCheck(rng *rand.Rand, seed uint64, damaged string, off int64) (detected bool, why string) {
+	detected, outcome, why := r.crashAndCheckOutcome(rng, seed, damaged, off)
+	if why == "" {
+		r.outcomes[outcome]++
+	}
+	return detected, why
+}
+
+// crashAndCheckOutcome is crashAndCheck, also naming the outcome.
+func (r *latentRun) crashAndCheckOutcome(rng *rand.Rand, seed uint64, damaged string, off int64) (detected bool, outcome, why string) {
 	img := r.mem.CrashClone(hostileOptions(rng, seed))
+	proof := durableDamage(img)
 	o := r.o
 	o.FS = img
 	l, err := Open(memDir, &o)
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
-			return true, ""
+			return true, "ErrCorrupt at Open", ""
 		}
-		return false, fmt.Sprintf("reopen: %v", err)
+		return false, "", fmt.Sprintf("reopen: %v", err)
 	}
 	defer l.Close()
 	rep := l.Recovery()
+	if proof != "" {
+		return false, "", fmt.Sprintf("reopen succeeded although %s (FORMAT.md: ErrCorrupt): %v", proof, rep)
+	}
 	if rep.LastIndex < r.last {
 		reported := false
 		for _, d := range rep.Dropped {
 			reported = reported || (d.Segment == damaged && d.From <= off && off < d.To)
 		}
 		if !reported {
-			return false, fmt.Sprintf("reopen dropped acknowledged entries [%d, %d] without reporting the damage at %s offset %d: %v",
+			return false, "", fmt.Sprintf("reopen dropped acknowledged entries [%d, %d] without reporting the damage at %s offset %d: %v",
 				rep.LastIndex+1, r.last, damaged, off, rep)
 		}
-		return true, ""
+		return true, "torn tail reported (no marker proved it durable)", ""
 	}
-	return r.check(l, "after reopen")
+	detected, why = r.check(l, "after reopen")
+	if detected {
+		return true, "opened; reads or Verify report ErrCorrupt", why
+	}
+	return false, "opened; nothing damaged", why
+}
+
+// durableDamage reads the last segment file of img as FORMAT.md's recovery
+// step 5 says, independently of the log's scanner: if it is not sealed and
+// its scan stops at damage that a valid sync or closed marker later in the
+// file proves durable (its offset S lies past the end of the last complete
+// batch), it describes the proof; else "". Open must then fail with
+// ErrCorrupt.
+func durableDamage(img vfs.FS) string {
+	names, _ := img.List(memDir)
+	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasSuffix(n, ".wal") })
+	if len(names) == 0 {
+		return ""
+	}
+	name := names[len(names)-1]
+	f, err := img.Open(path.Join(memDir, name))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	size, _ := f.Size()
+	data := make([]byte, size)
+	if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) || size < segHeaderSize {
+		return ""
+	}
+	if t, ok := decodeSegTrailer(data[max(0, size-segTrailerSize):], size); ok && size >= segHeaderSize+segTrailerSize {
+		if h, err := decodeSegHeader(data[:segHeaderSize]); err == nil && h.first == t.first {
+			return "" // sealed: not scanned
+		}
+	}
+	rd := record.NewReader(bytes.NewReader(data[segHeaderSize:]), 1<<16, 1<<20)
+	cut, inBatch := int64(segHeaderSize), false
+	for {
+		off, h, _, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return ""
+		}
+		if err != nil || (inBatch && h.Type == record.Marker) {
+			break
+		}
+		inBatch = h.Type == record.More
+		if !inBatch {
+			cut = segHeaderSize + off + int64(h.Size())
+		}
+	}
+	if !slices.ContainsFunc(data[cut:], func(b byte) bool { return b != 0 }) {
+		return ""
+	}
+	for p := cut; p+record.HeaderSize < size; p++ {
+		h, pl, err := record.Decode(data[p:])
+		if err == nil && h.Type == record.Marker && len(pl) == 1 && record.MarkerKind(pl[0]).Valid() &&
+			int64(h.Index) > cut && int64(h.Index) <= p {
+			return fmt.Sprintf("%s is damaged after offset %d and a marker at %d proves bytes up to %d durable", name, cut, p, h.Index)
+		}
+	}
+	return ""
 }
 
 // TestFaultModelBitRot flips a bit in synced data: anywhere in a sealed
@@ -305,9 +383,10 @@ func (r *latentRun) crashAndCheck(rng *rand.Rand, seed uint64, damaged string, o
 func TestFaultModelBitRot(t *testing.T) {
 	seeds := faultModelSeeds(60)
 	var sealed, tailHits int
+	outcomes := map[string]int{}
 	for seed := range uint64(seeds) {
 		rng := newRand(seed + 9000)
-		r := newLatentRun(t, rng, 120)
+		r := newLatentRun(t, rng, 120, outcomes)
 		segs := r.l.Segments()
 		var name string
 		var off int64
@@ -338,8 +417,9 @@ func TestFaultModelBitRot(t *testing.T) {
 		if why != "" {
 			t.Fatalf("seed %d: bit rot in %s at %d: %s", seed, name, off, why)
 		}
-		r.l.Close()
+		// Power loss with the log still open: the tail is scanned.
 		d2, why := r.crashAndCheck(rng, seed, name, off)
+		r.l.Close()
 		if why != "" {
 			t.Fatalf("seed %d: bit rot in %s at %d: %s", seed, name, off, why)
 		}
@@ -347,7 +427,7 @@ func TestFaultModelBitRot(t *testing.T) {
 			t.Errorf("seed %d: bit rot in %s at %d was never detected", seed, name, off)
 		}
 	}
-	t.Logf("%d seeds: %d bit flips in sealed segments, %d in the tail's synced records", seeds, sealed, tailHits)
+	t.Logf("%d seeds: %d bit flips in sealed segments, %d in the tail's synced records; after a crash: %v", seeds, sealed, tailHits, outcomes)
 }
 
 // TestFaultModelMisdirectedWrites sends one write of the log to the wrong
@@ -358,9 +438,10 @@ func TestFaultModelBitRot(t *testing.T) {
 func TestFaultModelMisdirectedWrites(t *testing.T) {
 	seeds := faultModelSeeds(60)
 	fired := 0
+	outcomes := map[string]int{}
 	for seed := range uint64(seeds) {
 		rng := newRand(seed + 11000)
-		r := newLatentRun(t, rng, 60)
+		r := newLatentRun(t, rng, 60, outcomes)
 		segs := r.l.Segments()
 		// A sealed segment: the tail's handle may still carry its prepare
 		// name, so a write "into" the tail by its final name is no fault.
@@ -392,8 +473,8 @@ func TestFaultModelMisdirectedWrites(t *testing.T) {
 		if why != "" {
 			t.Fatalf("seed %d: %v: %s", seed, f, why)
 		}
-		r.l.Close()
 		d2, why := r.crashAndCheck(rng, seed, path.Base(f.IntendedPath), f.IntendedOff)
+		r.l.Close()
 		if why != "" {
 			t.Fatalf("seed %d: %v: %s", seed, f, why)
 		}
@@ -401,5 +482,5 @@ func TestFaultModelMisdirectedWrites(t *testing.T) {
 			t.Errorf("seed %d: %v was never detected", seed, f)
 		}
 	}
-	t.Logf("%d seeds: %d misdirected writes", seeds, fired)
+	t.Logf("%d seeds: %d misdirected writes; after a crash: %v", seeds, fired, outcomes)
 }
