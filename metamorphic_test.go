@@ -275,6 +275,7 @@ type mmHarness struct {
 	events     []mmEvent
 	obs        []mmObs
 	violations []string
+	softErrors []string // write errors that did not fail the log
 	stats      mmStats
 
 	beats []mmBeat
@@ -424,6 +425,9 @@ func runMetamorphic(t *testing.T, seed uint64, opsPerWorker int, stall time.Dura
 	if h.failed.Load() != 0 {
 		h.stats.failedRuns = 1
 	}
+	if len(h.softErrors) > 0 {
+		t.Logf("write errors that did not fail the log: %s", strings.Join(h.softErrors, "; "))
+	}
 	for _, v := range h.violations {
 		t.Errorf("seed %d: %s", seed, v)
 	}
@@ -518,6 +522,14 @@ func (h *mmHarness) mutating(what string, inv uint64, err error) {
 	}
 	if errors.Is(err, ErrFailed) {
 		h.failed.CompareAndSwap(0, h.tick())
+	} else if !usageError(err) {
+		// A write error that did not fail the log (the log retries, say, a
+		// segment it could not create): logged for the reader of the run.
+		h.mu.Lock()
+		if len(h.softErrors) < 5 {
+			h.softErrors = append(h.softErrors, fmt.Sprintf("%s: %v", what, err))
+		}
+		h.mu.Unlock()
 	}
 }
 
