@@ -81,7 +81,7 @@ func (r *hostileRecorder) MaybeError(o errorfs.Op, p string) error {
 // right, report a torn tail whenever garbage follows the recovered records
 // of the last segment, and report every drop.
 func TestFaultModelCrashes(t *testing.T) {
-	seeds := faultModelSeeds(12)
+	seeds := faultModelSeeds(8)
 	var points, faults, garbled, torn, tailGarbage int
 	for seed := range uint64(seeds) {
 		rng := newRand(seed + 7000)
@@ -381,7 +381,7 @@ func durableDamage(img vfs.FS) string {
 // serve only right payloads and never drop the damage silently; and the
 // damage must be detected somewhere.
 func TestFaultModelBitRot(t *testing.T) {
-	seeds := faultModelSeeds(60)
+	seeds := faultModelSeeds(40)
 	var sealed, tailHits int
 	outcomes := map[string]int{}
 	for seed := range uint64(seeds) {
@@ -436,7 +436,7 @@ func TestFaultModelBitRot(t *testing.T) {
 // reopened one must detect the damage (ErrCorrupt), and a reopen drops
 // acknowledged entries only with a report.
 func TestFaultModelMisdirectedWrites(t *testing.T) {
-	seeds := faultModelSeeds(60)
+	seeds := faultModelSeeds(40)
 	fired := 0
 	outcomes := map[string]int{}
 	for seed := range uint64(seeds) {
