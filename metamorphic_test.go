@@ -348,7 +348,7 @@ var mmFaultPlans = []struct {
 func runMetamorphic(t *testing.T, seed uint64, opsPerWorker int, stall time.Duration) mmStats {
 	rng := newRand(seed)
 	plan := mmFaultPlans[rng.IntN(len(mmFaultPlans))]
-	useOS := rng.IntN(3) == 0 // the OS FS (memory maps, real fsyncs) is slower
+	useOS := rng.IntN(3) == 0                                                       // the OS FS (memory maps, real fsyncs) is slower
 	policy := []SyncPolicy{SyncAlways, SyncNever, SyncAlways, SyncInterval}[seed%4] // every CI size sees each
 	h := &mmHarness{t: t, seed: seed, tokens: map[uint64]*mmToken{}}
 	h.inj = &mmInjector{h: h, rng: newRand(seed ^ 0xfa17), ops: plan.ops, errno: plan.errno, p: 0.02 + rng.Float64()*0.1, budget: 1 + rng.IntN(4), armAt: int64(rng.IntN(opsPerWorker * 4))}
