@@ -38,11 +38,17 @@ import (
 //   - Open of a directory fails with syscall.EISDIR. Permissions are ignored;
 //     modification times are always zero.
 //   - Files do not implement Mmapper.
+//
+// Beyond the POSIX model, a MemFS can suffer latent faults while it runs
+// (FlipBit, MisdirectWrite) and a crash can tear and garble unsynced pages
+// (CrashOptions), to test recovery against a hostile disk.
 type MemFS struct {
 	mu sync.Mutex
 	// Guarded by mu.
-	root  *memNode
-	locks map[string]struct{} // cleaned names currently locked
+	root      *memNode
+	locks     map[string]struct{} // cleaned names currently locked
+	misdirect *Misdirection       // a pending misdirected write (mem_latent.go)
+	latent    []LatentFault       // latent faults that happened
 }
 
 var _ FS = (*MemFS)(nil)

@@ -74,7 +74,9 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, &os.PathError{Op: "write", Path: f.name, Err: errNegative}
 	}
-	f.node.writeAt(p, off)
+	if !f.fs.misdirected(f, p, off) {
+		f.node.writeAt(p, off)
+	}
 	return len(p), nil
 }
 

@@ -17,9 +17,10 @@ type memNode struct {
 	//
 	// Invariant: data and synced never share a backing array.
 	// Invariant: data[:k] == synced[:k] for k = min(dirtyFrom, len(data), len(synced)).
-	data      []byte // live contents; len(data) is the live size
-	synced    []byte // contents as of the last Sync; len(synced) is the synced size
-	dirtyFrom int64  // lowest offset changed since the last Sync; math.MaxInt64 if none
+	data       []byte // live contents; len(data) is the live size
+	synced     []byte // contents as of the last Sync; len(synced) is the synced size
+	dirtyFrom  int64  // lowest offset changed since the last Sync; math.MaxInt64 if none
+	everSynced bool   // Sync ran at least once (CrashOptions.LoseNeverSynced)
 }
 
 func newMemFile() *memNode { return &memNode{dirtyFrom: math.MaxInt64} }
@@ -59,6 +60,7 @@ func (n *memNode) sync() {
 	lo := min(n.dirtyFrom, int64(len(n.data)), int64(len(n.synced)))
 	n.synced = append(n.synced[:lo], n.data[lo:]...)
 	n.dirtyFrom = math.MaxInt64
+	n.everSynced = true
 }
 
 // memDir holds a directory's entries.

@@ -20,7 +20,10 @@
 //     durable after Sync.
 //
 // The in-memory FS returned by NewMem implements exactly this model and can
-// produce the state a power loss would leave (MemFS.CrashClone).
+// produce the state a power loss would leave (MemFS.CrashClone), including,
+// for fault-model tests, what a hostile disk could leave: torn and garbled
+// unsynced pages and sectors (CrashOptions), bit rot in synced data
+// (MemFS.FlipBit) and misdirected writes (MemFS.MisdirectWrite).
 package vfs
 
 import (

@@ -32,6 +32,7 @@ type crashOptions struct {
 	maxFiller   int
 	window      int // entries kept in the log between rounds
 	verbose     bool
+	faultModel  bool // run the in-memory storage fault model (faultmodel.go) instead of kills
 }
 
 const readyTimeout = 15 * time.Second // for a child to start and open the log
@@ -64,6 +65,9 @@ and keep the directory for inspection (otherwise it is removed).`),
 			if err := o.finish(c, quick); err != nil {
 				return err
 			}
+			if o.faultModel {
+				return runFaultModel(c.Context(), o, e.stdout, newProgress(e, "crashtest", false))
+			}
 			if e.self == nil {
 				return fmt.Errorf("crashtest: cannot find the walctl executable to run children")
 			}
@@ -81,6 +85,8 @@ and keep the directory for inspection (otherwise it is removed).`),
 	f.IntVar(&o.segmentSize, "segment-size", 256<<10, "segment size of the log (small, so kills hit rotations)")
 	f.IntVar(&o.maxFiller, "max-entry", 1024, "largest entry filler in bytes")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print a line per kill")
+	f.BoolVar(&o.faultModel, "fault-model", false, "instead of kills, run --kills rounds of the storage fault model in memory: torn, garbled and lost\n"+
+		"unsynced pages and sectors, lost truncates and directory entries, bit rot (segment size default 4096)")
 	return cmd
 }
 
@@ -96,6 +102,12 @@ func (o *crashOptions) finish(c *cobra.Command, quick bool) error {
 		o.seed = uint64(time.Now().UnixNano())
 	}
 	o.window = 5000
+	if o.faultModel && !c.Flags().Changed("segment-size") {
+		o.segmentSize = 4 << 10
+	}
+	if o.faultModel && !c.Flags().Changed("max-entry") {
+		o.maxFiller = 300
+	}
 	switch _, err := parsePolicy(o.policy); {
 	case err != nil:
 		return usageError(c, err)
