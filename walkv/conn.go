@@ -2,15 +2,12 @@ package walkv
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/tidwall/redcon"
 )
-
-// maxQueryBuffer bounds the request bytes a connection may have received
-// and not yet run (Redis's client-query-buffer-limit): a client that
-// pipelines past it while its replies wait for durability is closed.
-const maxQueryBuffer = 1 << 30
 
 // keepBuffer is the capacity a connection keeps of its request and reply
 // buffers between requests; larger ones are dropped once used.
@@ -44,6 +41,15 @@ type conn struct {
 
 	work []byte // cluster mode: the complete requests the goroutine runs
 
+	// Limits (see security.go); the loop's, but outQueued, softSince and
+	// overLimit are the goroutine's while busy.
+	outQueued  int64     // bytes gnet held unsent when serving began
+	softSince  time.Time // when the output soft limit was first exceeded
+	overLimit  bool      // closed for its output limit: replies dropped
+	memUse     int64     // bytes counted in Server.clientMem
+	released   bool      // memUse given back for good
+	lastActive atomic.Int64 // Unix ns of the last bytes received
+
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
 	finished bool // that goroutine is done; the loop takes them back
@@ -59,16 +65,31 @@ type handler struct {
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	id, ok := h.srv.register()
+	remote := gc.RemoteAddr()
+	if b, ok := gc.Context().(*bridged); ok { // a TLS connection (see tls.go)
+		remote = b.remote
+	}
+	if msg := h.srv.admit(remote); msg != "" {
+		return redcon.AppendError(nil, msg), gnet.Close
+	}
+	id, ok, full := h.srv.register()
+	if full {
+		return redcon.AppendError(nil, errMaxClients), gnet.Close
+	}
 	if !ok {
 		return nil, gnet.Close
 	}
 	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
 	c.s.id = id
-	if a := gc.RemoteAddr(); a != nil {
-		c.addr = a.String()
+	h.srv.startSession(&c.s)
+	if remote != nil {
+		c.addr = remote.String()
 	}
+	c.lastActive.Store(time.Now().UnixNano())
 	gc.SetContext(c)
+	h.srv.mu.Lock()
+	h.srv.live[c] = struct{}{}
+	h.srv.mu.Unlock()
 	return nil, gnet.None
 }
 
@@ -94,21 +115,29 @@ func (c *conn) cleanup() {
 	if c.s.watched != nil {
 		c.srv.db.unwatch(&c.s)
 	}
-	c.srv.unregister()
+	c.releaseMem()
+	c.srv.unregister(c)
 }
 
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	if data, _ := gc.Next(-1); len(data) > 0 && c.violation == nil {
+		c.lastActive.Store(time.Now().UnixNano())
 		n, err := c.sc.feed(data)
 		if err != nil {
 			c.violation = err // keep what came before it: those commands still run
 		}
 		c.in = append(c.in, data[:n]...)
 	}
-	if len(c.in) > maxQueryBuffer {
+	if int64(len(c.in)) > c.srv.lim.queryBuf.Load() {
+		c.srv.limStats.queryClosed.Add(1)
+		c.srv.db.opts.Logger.Warn("walkv: client closed for reaching the max query buffer length", "client", c.addr, "bytes", len(c.in))
 		return gnet.Close
 	}
+	if c.account() {
+		return gnet.Close
+	}
+	c.outQueued = int64(gc.OutboundBuffered())
 	if c.syncing {
 		return gnet.None // the bytes wait in c.in; the loop's flush runs them
 	}
@@ -166,6 +195,9 @@ func (c *conn) run(in []byte) (rest []byte) {
 		c.args, in = args, left
 		if len(args) > 0 {
 			c.srv.dispatch(&c.s, c, args)
+		}
+		if c.overOutputLimit(time.Now) {
+			c.dropForOutput()
 		}
 	}
 	clear(c.args) // pin nothing of in
@@ -231,7 +263,7 @@ func (c *conn) finish() {
 // send writes buf to the client, and closes the connection after it if
 // closing.
 func (c *conn) send() gnet.Action {
-	if len(c.buf) > 0 {
+	if len(c.buf) > 0 && !c.overLimit {
 		_, _ = c.gc.Write(c.buf) // gnet buffers what the socket does not take
 	}
 	if cap(c.buf) > keepBuffer {
@@ -239,6 +271,14 @@ func (c *conn) send() gnet.Action {
 	}
 	c.buf = c.buf[:0]
 	if c.closing {
+		return gnet.Close
+	}
+	c.outQueued = int64(c.gc.OutboundBuffered())
+	if c.overOutputLimit(time.Now) {
+		c.dropForOutput()
+		return gnet.Close
+	}
+	if c.account() {
 		return gnet.Close
 	}
 	return gnet.None
