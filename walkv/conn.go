@@ -43,11 +43,11 @@ type conn struct {
 
 	// Limits (see security.go); the loop's, but outQueued, softSince and
 	// overLimit are the goroutine's while busy.
-	outQueued  int64     // bytes gnet held unsent when serving began
-	softSince  time.Time // when the output soft limit was first exceeded
-	overLimit  bool      // closed for its output limit: replies dropped
-	memUse     int64     // bytes counted in Server.clientMem
-	released   bool      // memUse given back for good
+	outQueued  int64        // bytes gnet held unsent when serving began
+	softSince  time.Time    // when the output soft limit was first exceeded
+	overLimit  bool         // closed for its output limit: replies dropped
+	memUse     int64        // bytes counted in Server.clientMem
+	released   bool         // memUse given back for good
 	lastActive atomic.Int64 // Unix ns of the last bytes received
 
 	mu       sync.Mutex
