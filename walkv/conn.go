@@ -49,6 +49,9 @@ type conn struct {
 	memUse     int64        // bytes counted in Server.clientMem
 	released   bool         // memUse given back for good
 	lastActive atomic.Int64 // Unix ns of the last bytes received
+	overSoft   atomic.Bool  // over the output soft limit: housekeeping wakes it
+	yieldAt    int          // single-node serve: stop a turn at this many reply bytes (0: never)
+	yielded    bool         // the turn stopped at yieldAt with requests left
 
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
@@ -121,6 +124,12 @@ func (c *conn) cleanup() {
 
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return gnet.None // a late wake (see wakeIfOpen)
+	}
 	if data, _ := gc.Next(-1); len(data) > 0 && c.violation == nil {
 		c.lastActive.Store(time.Now().UnixNano())
 		n, err := c.sc.feed(data)
@@ -166,17 +175,46 @@ func (c *conn) serve() gnet.Action {
 	if c.srv.db.clustered() {
 		return c.serveAsync()
 	}
+	c.yieldAt, c.yielded = yieldBytes, false
 	if rest := c.run(c.in); len(rest) < len(c.in) {
 		c.in = c.in[:copy(c.in, rest)]
 	}
-	if c.violation != nil && !c.closing && !c.s.broken {
+	c.yieldAt = 0
+	if c.violation != nil && !c.closing && !c.s.broken && !c.yielded {
 		c.reject()
 	}
 	if cap(c.in) > keepBuffer && len(c.in) < keepBuffer {
 		c.in = append([]byte(nil), c.in...)
 	}
-	return c.settle()
+	act := c.settle()
+	if c.yielded && act == gnet.None && !c.syncing {
+		// Serve the rest on a later turn. Woken now, gnet would run it
+		// in the same round of its task queue, before polling the other
+		// connections again; a wake from a timer lands after the poll.
+		time.AfterFunc(yieldDelay, c.wakeIfOpen)
+	}
+	return act
 }
+
+// yieldDelay is how long a connection that yielded waits for its next
+// turn: long enough for its loop to poll the other connections.
+const yieldDelay = 50 * time.Microsecond
+
+// wakeIfOpen asks the loop to serve c again unless it closed.
+func (c *conn) wakeIfOpen() {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed {
+		_ = c.gc.Wake(nil)
+	}
+}
+
+// yieldBytes is how many reply bytes one turn of a connection builds
+// before its loop serves the others (the rest of its pipeline runs on the
+// next turn): a pipeline of large replies does not stall the loop, and
+// the output buffer limit sees the replies as they queue.
+const yieldBytes = 1 << 20
 
 // run runs the complete requests at the front of in and returns the rest.
 // Arguments alias in: a command that keeps one past its run copies it
@@ -198,6 +236,9 @@ func (c *conn) run(in []byte) (rest []byte) {
 		}
 		if c.overOutputLimit(time.Now) {
 			c.dropForOutput()
+		} else if c.yieldAt > 0 && len(c.buf) >= c.yieldAt {
+			c.yielded = true
+			break
 		}
 	}
 	clear(c.args) // pin nothing of in

@@ -199,11 +199,13 @@ func (c *conn) overOutputLimit(now func() time.Time) bool {
 	}
 	if l.Soft <= 0 || n <= l.Soft {
 		c.softSince = time.Time{}
+		c.overSoft.Store(false)
 		return false
 	}
 	t := now()
 	if c.softSince.IsZero() {
 		c.softSince = t
+		c.overSoft.Store(true) // housekeeping wakes it to check again
 	}
 	return t.Sub(c.softSince) >= l.SoftSeconds
 }
@@ -269,24 +271,32 @@ func (srv *Server) housekeeping() {
 				srv.usedMemory.Store(int64(sample[0].Value.Uint64()))
 			}
 		}
-		if timeout := time.Duration(srv.lim.timeout.Load()); timeout > 0 && tick%10 == 0 {
-			srv.closeIdle(timeout)
+		if tick%10 == 0 {
+			srv.clientsCron()
 		}
 	}
 }
 
-// closeIdle closes the connections that have sent nothing for timeout
-// and have no command in progress.
-func (srv *Server) closeIdle(timeout time.Duration) {
+// clientsCron (once a second, as Redis's) closes the connections that
+// have sent nothing for timeout and have no command in progress, and
+// wakes those over their output soft limit so that their loop checks it
+// again (a client that neither reads nor writes causes no event).
+func (srv *Server) clientsCron() {
+	timeout := time.Duration(srv.lim.timeout.Load())
 	cutoff := time.Now().Add(-timeout).UnixNano()
 	srv.mu.Lock()
-	var idle []*conn
+	var idle, soft []*conn
 	for c := range srv.live {
-		if c.lastActive.Load() < cutoff {
+		if timeout > 0 && c.lastActive.Load() < cutoff {
 			idle = append(idle, c)
+		} else if c.overSoft.Load() {
+			soft = append(soft, c)
 		}
 	}
 	srv.mu.Unlock()
+	for _, c := range soft {
+		_ = c.gc.Wake(nil) // OnTraffic sends (nothing) and checks the limit
+	}
 	for _, c := range idle {
 		c.mu.Lock()
 		busy := c.busy && !c.finished
