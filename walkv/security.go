@@ -3,6 +3,7 @@ package walkv
 import (
 	"fmt"
 	"net"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ import (
 
 // Limits' defaults.
 const (
+	// bigClientBytes: a client that held this much in buffers makes
+	// housekeeping return freed memory to the OS once it has gone.
+	bigClientBytes          = 16 << 20
 	DefaultMaxClients       = 10000
 	DefaultQueryBufferLimit = 1 << 30
 	// DefaultOutputHardLimit is the normal class's hard limit: twice the
@@ -247,6 +251,9 @@ func (c *conn) account() bool {
 // release drops c's share of the clients' total once it closed.
 // REQUIRES: on c's event loop, or after it.
 func (c *conn) releaseMem() {
+	if c.memUse >= bigClientBytes {
+		c.srv.freeOS.Store(true) // see housekeeping
+	}
 	c.released = true
 	c.srv.clientMem.Add(-c.memUse)
 	c.memUse = 0
@@ -273,6 +280,13 @@ func (srv *Server) housekeeping() {
 		}
 		if tick%10 == 0 {
 			srv.clientsCron()
+			// A client that held large buffers left: give the memory
+			// back to the OS now rather than over minutes (the Go
+			// scavenger's pace), so RSS returns near its steady state
+			// after an attack. At most once a second; costs a GC.
+			if srv.freeOS.Swap(false) {
+				debug.FreeOSMemory()
+			}
 		}
 	}
 }

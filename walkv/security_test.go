@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,12 +36,28 @@ func rss() (cur, peak float64) {
 	return cur, peak
 }
 
-// pingLatencies runs PING on c every few milliseconds until stop is
-// closed and returns the latencies.
-func pingLatencies(t *testing.T, c *redis.Client, stop <-chan struct{}) <-chan []time.Duration {
+// rssAfter waits up to 5 s for RSS to fall within bound MiB of base
+// (housekeeping returns a big client's memory to the OS about a second
+// after it leaves) and returns it.
+func rssAfter(base, bound float64) float64 {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cur, _ := rss()
+		if cur <= base+bound || time.Now().After(deadline) {
+			return cur
+		}
+		time.Sleep(50 * time.Millisecond) // polling /proc with a deadline
+	}
+}
+
+// pingLatencies runs PING on c every few milliseconds until the
+// returned function is called, which returns the latencies (it also runs
+// at cleanup, so a failing test leaves no goroutine behind).
+func pingLatencies(t *testing.T, c *redis.Client) (stop func() []time.Duration) {
 	if err := c.Ping(context.Background()).Err(); err != nil { // connected before the attack
 		t.Fatal(err)
 	}
+	quit := make(chan struct{})
 	out := make(chan []time.Duration, 1)
 	go func() {
 		var ds []time.Duration
@@ -48,24 +65,36 @@ func pingLatencies(t *testing.T, c *redis.Client, stop <-chan struct{}) <-chan [
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				out <- ds
 				return
 			case <-tick.C:
 			}
 			start := time.Now()
 			if err := c.Ping(context.Background()).Err(); err != nil {
-				t.Errorf("PING during the attack: %v", err)
+				ds = append(ds, time.Hour) // checkLatencies reports it
+				continue
 			}
 			ds = append(ds, time.Since(start))
 		}
 	}()
-	return out
+	var once sync.Once
+	var ds []time.Duration
+	stop = func() []time.Duration {
+		once.Do(func() {
+			close(quit)
+			ds = <-out
+		})
+		return ds
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 // checkLatencies fails if other clients were not answered promptly: the
 // median within 100 ms (the bound); the maximum is logged, and
-// must stay under a second even on a loaded CI machine under -race.
+// must stay under 5 s even on a loaded CI machine under -race (a GC
+// assist while the attacker allocates has taken 1.2 s there).
 func checkLatencies(t *testing.T, ds []time.Duration) {
 	t.Helper()
 	if len(ds) == 0 {
@@ -74,7 +103,7 @@ func checkLatencies(t *testing.T, ds []time.Duration) {
 	slices.Sort(ds)
 	med, worst := ds[len(ds)/2], ds[len(ds)-1]
 	t.Logf("PING during the attack: %d pings, median %v, max %v", len(ds), med, worst)
-	if med > 100*time.Millisecond || worst > time.Second {
+	if med > 100*time.Millisecond || worst > 5*time.Second {
 		t.Errorf("other clients stalled: median %v, max %v", med, worst)
 	}
 }
@@ -104,8 +133,7 @@ func TestSlowReaderAttack(t *testing.T) {
 	runtime.GC()
 	resetPeakRSS()
 	base, _ := rss()
-	stop := make(chan struct{})
-	lat := pingLatencies(t, clientOf(t, srv, redis.Options{}), stop)
+	stopPings := pingLatencies(t, clientOf(t, srv, redis.Options{}))
 
 	nc, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
@@ -121,13 +149,13 @@ func TestSlowReaderAttack(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling INFO with a deadline
 	}
-	close(stop)
-	checkLatencies(t, <-lat)
+	checkLatencies(t, stopPings())
 	waitClosed(t, nc, 10*time.Second)
-	cur, peak := rss()
+	_, peak := rss()
+	cur := rssAfter(base, limit>>20)
 	t.Logf("RSS: %.0f MiB before, peak %.0f MiB during (output limit %d MiB), %.0f MiB after", base, peak, limit>>20, cur)
-	if peak-base > 16*limit>>20 {
-		t.Errorf("RSS grew by %.0f MiB for a %d MiB output limit", peak-base, limit>>20)
+	if peak-base > 8*limit>>20 || cur-base > 4*limit>>20 {
+		t.Errorf("RSS grew by %.0f MiB (%.0f MiB after) for a %d MiB output limit", peak-base, cur-base, limit>>20)
 	}
 }
 
@@ -174,8 +202,7 @@ func TestUnfinishedBulksAttack(t *testing.T) {
 	runtime.GC()
 	resetPeakRSS()
 	base, _ := rss()
-	stop := make(chan struct{})
-	lat := pingLatencies(t, clientOf(t, srv, redis.Options{}), stop)
+	stopPings := pingLatencies(t, clientOf(t, srv, redis.Options{}))
 	chunk := make([]byte, 1<<20)
 	var conns []net.Conn
 	for range 8 {
@@ -193,11 +220,14 @@ func TestUnfinishedBulksAttack(t *testing.T) {
 			nc.Write(chunk) // fails once the server closed it
 		}
 	}
-	close(stop)
-	checkLatencies(t, <-lat)
+	checkLatencies(t, stopPings())
 	evicted := infoValue(t, c, "evicted_clients")
 	held := infoValue(t, c, "walkv_clients_buffer_bytes")
-	cur, peak := rss()
+	for _, nc := range conns {
+		nc.Close()
+	}
+	_, peak := rss()
+	cur := rssAfter(base, 16)
 	t.Logf("evicted %s of 8 clients sending %d MiB each; clients' buffers %s bytes; RSS %.0f MiB before, peak %.0f, now %.0f",
 		evicted, each>>20, held, base, peak, cur)
 	if evicted == "0" {
@@ -207,6 +237,9 @@ func TestUnfinishedBulksAttack(t *testing.T) {
 	fmt.Sscan(held, &n)
 	if n > 2*capAll {
 		t.Errorf("clients hold %d bytes, cap %d", n, capAll)
+	}
+	if peak-base > 8*capAll>>20 || cur-base > 2*capAll>>20 {
+		t.Errorf("RSS grew by %.0f MiB (%.0f MiB after) for a %d MiB cap on clients", peak-base, cur-base, capAll>>20)
 	}
 
 	// One client alone over client-query-buffer-limit.

@@ -70,6 +70,7 @@ type Server struct {
 	limStats   limitStats
 	clientMem  atomic.Int64  // bytes of all clients' buffers, for maxmemory-clients
 	usedMemory atomic.Int64  // sampled heap bytes, for maxmemory
+	freeOS     atomic.Bool   // a client with big buffers closed: return memory to the OS
 	housekept  chan struct{} // closed when housekeeping returned
 
 	// TLS (see tls.go).

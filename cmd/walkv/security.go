@@ -1,0 +1,160 @@
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waldb/wal/walkv"
+)
+
+// securityOptions are the flags of access control, limits and TLS
+// (Redis's names; see docs/security.md). Zero values mean the defaults,
+// so that options stays comparable.
+type securityOptions struct {
+	requirePass      string
+	aclFile          string
+	protectedMode    string // "yes" (default) or "no"
+	maxClients       int
+	timeout          int // seconds
+	maxMemory        string
+	maxMemoryClients string
+	queryBufferLimit string
+	outputNormal     string // "<hard> <soft> <seconds>"
+	outputPubsub     string
+
+	tlsPort     int
+	tlsCert     string
+	tlsKey      string
+	tlsCA       string
+	authClients string // yes, no, optional
+
+	// Cluster mode.
+	tlsCluster    bool   // mutual TLS on the raft port with the certificates above
+	clusterSecret string // CLUSTER JOIN must present it
+}
+
+// securityFlags registers the flags on fs.
+func securityFlags(fs *flag.FlagSet, o *securityOptions) {
+	fs.StringVar(&o.requirePass, "requirepass", "", "`password` of the default user (clients must AUTH)")
+	fs.StringVar(&o.aclFile, "aclfile", "", "ACL `file` of users (lines \"user <name> <rules>...\"), loaded at start and by ACL LOAD")
+	fs.StringVar(&o.protectedMode, "protected-mode", "yes", "yes: refuse non-loopback clients while the default user has no password")
+	fs.IntVar(&o.maxClients, "maxclients", 0, "max connected `clients` (0: 10000)")
+	fs.IntVar(&o.timeout, "timeout", 0, "close connections idle for this many `seconds` (0: never)")
+	fs.StringVar(&o.maxMemory, "maxmemory", "", "refuse writes that may grow the data while the heap exceeds this many `bytes` (1gb, 512mb; empty: no limit)")
+	fs.StringVar(&o.maxMemoryClients, "maxmemory-clients", "", "cap on all clients' buffers together, in `bytes` (empty: none)")
+	fs.StringVar(&o.queryBufferLimit, "client-query-buffer-limit", "", "max unprocessed request `bytes` per client (empty: 1gb)")
+	fs.StringVar(&o.outputNormal, "client-output-buffer-limit-normal", "", "output limit of normal clients: \"`hard soft seconds`\" (empty: \"1gb 0 0\")")
+	fs.StringVar(&o.outputPubsub, "client-output-buffer-limit-pubsub", "", "output limit of pubsub clients: \"`hard soft seconds`\" (empty: \"32mb 8mb 60\")")
+	fs.IntVar(&o.tlsPort, "tls-port", 0, "serve TLS clients on this `port` too (same host as --addr; 0: no TLS)")
+	fs.StringVar(&o.tlsCert, "tls-cert-file", "", "TLS certificate `file` (PEM) of this server")
+	fs.StringVar(&o.tlsKey, "tls-key-file", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&o.tlsCA, "tls-ca-cert-file", "", "CA certificate `file` (PEM) that signs client certificates (and, in cluster mode, every node's)")
+	fs.StringVar(&o.authClients, "tls-auth-clients", "", "client certificates: yes (required; the default), optional or no")
+	fs.BoolVar(&o.tlsCluster, "tls-cluster", false, "cluster mode: mutual TLS on the raft port with --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
+	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "cluster mode: `secret` CLUSTER JOIN must present (also sent by --join)")
+}
+
+// check validates the flags that parse on their own.
+func (o *securityOptions) check() error {
+	switch o.protectedMode {
+	case "yes", "no":
+	default:
+		return fmt.Errorf("--protected-mode %q: want yes or no", o.protectedMode)
+	}
+	if o.protectedMode == "yes" {
+		o.protectedMode = "" // the default: keep options comparable with its zero value
+	}
+	if (o.tlsPort != 0 || o.tlsCluster) && (o.tlsCert == "" || o.tlsKey == "") {
+		return errors.New("--tls-port and --tls-cluster need --tls-cert-file and --tls-key-file")
+	}
+	if o.tlsCluster && o.tlsCA == "" {
+		return errors.New("--tls-cluster needs --tls-ca-cert-file")
+	}
+	if o.maxClients < 0 || o.timeout < 0 || o.tlsPort < 0 {
+		return errors.New("--maxclients, --timeout and --tls-port must not be negative")
+	}
+	_, err := o.serverOptions()
+	return err
+}
+
+// serverOptions returns the walkv.ServerOptions the flags ask for.
+func (o *securityOptions) serverOptions() (walkv.ServerOptions, error) {
+	so := walkv.ServerOptions{
+		RequirePass: o.requirePass, ACLFile: o.aclFile, NoProtectedMode: o.protectedMode == "no",
+		MaxClients: o.maxClients, Timeout: time.Duration(o.timeout) * time.Second,
+	}
+	for _, m := range []struct {
+		flag, v string
+		dst     *int64
+	}{{"maxmemory", o.maxMemory, &so.MaxMemory}, {"maxmemory-clients", o.maxMemoryClients, &so.MaxMemoryClients},
+		{"client-query-buffer-limit", o.queryBufferLimit, &so.QueryBufferLimit}} {
+		if m.v == "" {
+			continue
+		}
+		n, err := walkv.ParseMemory(m.v)
+		if err != nil || n < 0 {
+			return so, fmt.Errorf("--%s %q: want a byte count such as 512mb", m.flag, m.v)
+		}
+		*m.dst = n
+	}
+	for _, l := range []struct {
+		flag, v string
+		dst     *walkv.OutputLimit
+	}{{"client-output-buffer-limit-normal", o.outputNormal, &so.OutputLimitNormal},
+		{"client-output-buffer-limit-pubsub", o.outputPubsub, &so.OutputLimitPubsub}} {
+		if l.v == "" {
+			continue
+		}
+		lim, err := walkv.ParseOutputLimit(l.v)
+		if err != nil {
+			return so, fmt.Errorf("--%s: %w", l.flag, err)
+		}
+		*l.dst = lim
+	}
+	return so, nil
+}
+
+// clientTLS returns the TLS configuration of the client port, nil
+// without --tls-port.
+func (o *securityOptions) clientTLS() (*tls.Config, error) {
+	if o.tlsPort == 0 {
+		return nil, nil
+	}
+	return walkv.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA, o.authClients)
+}
+
+// serveTLS starts the TLS port beside srv, on the host of addr.
+func serveTLS(srv *walkv.Server, addr string, o *securityOptions, stdout io.Writer) error {
+	cfg, err := o.clientTLS()
+	if err != nil || cfg == nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(o.tlsPort)))
+	if err != nil {
+		return fmt.Errorf("tls listen: %w", err)
+	}
+	if err := srv.ServeTLS(ln, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "walkv: TLS on %s\n", ln.Addr())
+	return nil
+}
+
+// warnExposure prints Redis's kind of warning when the server listens
+// beyond loopback without a password.
+func warnExposure(addr string, so *walkv.ServerOptions, stderr io.Writer) {
+	if w := walkv.NonLoopbackWarning(addr, so); w != "" {
+		fmt.Fprintln(stderr, "walkv: "+strings.TrimSpace(w))
+	}
+}
