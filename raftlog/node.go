@@ -2,6 +2,7 @@ package raftlog
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +74,9 @@ type NodeConfig struct {
 	// LogLevel is the lowest level of raft's log written to LogOutput
 	// (TRACE, DEBUG, INFO, WARN, ERROR). Default WARN.
 	LogLevel string
+	// TLS, if set, runs raft's traffic over mutual TLS (see tls.go and
+	// MutualTLSConfig). Default nil: plain TCP.
+	TLS *tls.Config
 }
 
 // ErrNotLeader is returned (wrapped in a *NotLeaderError) by Propose on a
@@ -138,7 +142,7 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if n.trans, err = raft.NewTCPTransport(cfg.RaftAddr, nil, 3, 10*time.Second, out); err != nil {
+	if n.trans, err = newTransport(cfg, out); err != nil { // TCP, or mutual TLS (tls.go)
 		return err
 	}
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
@@ -197,6 +201,9 @@ func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotSto
 func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, n.notLeader()
+	}
+	if err := checkProposal(data); err != nil {
+		return nil, err
 	}
 	var timeout time.Duration
 	if d, ok := ctx.Deadline(); ok {

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -11,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/redcon"
+	"github.com/waldb/wal/raftlog"
 	"github.com/waldb/wal/walkv"
 )
 
@@ -157,4 +163,118 @@ func warnExposure(addr string, so *walkv.ServerOptions, stderr io.Writer) {
 	if w := walkv.NonLoopbackWarning(addr, so); w != "" {
 		fmt.Fprintln(stderr, "walkv: "+strings.TrimSpace(w))
 	}
+}
+
+// MaxEntryBytes makes walkv cap proto-max-bulk-len and refuse entries to
+// what one raft log entry holds (walkv.EntryLimiter).
+func (r *replicator) MaxEntryBytes() int { return raftlog.MaxProposalBytes() }
+
+var _ walkv.EntryLimiter = (*replicator)(nil)
+
+// raftTLS returns the mutual TLS configuration of the raft port, nil
+// without --tls-cluster.
+func (o *securityOptions) raftTLS() (*tls.Config, error) {
+	if !o.tlsCluster {
+		return nil, nil
+	}
+	return raftlog.MutualTLSConfig(o.tlsCert, o.tlsKey, o.tlsCA)
+}
+
+// AuthorizeJoin admits a new member if the cluster has no secret or
+// secret is it (compared in constant time).
+func (r *replicator) AuthorizeJoin(secret string) bool {
+	if r.joinSecret == "" {
+		return true
+	}
+	a, b := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(r.joinSecret))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// Members lists the raft configuration with the members' client
+// addresses.
+func (r *replicator) Members() ([]walkv.Member, error) {
+	ms, err := r.node.Members()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]walkv.Member, len(ms))
+	for i, m := range ms {
+		out[i] = walkv.Member{ID: m.ID, RaftAddr: m.RaftAddr, ClientAddr: r.clientAddr(m.ID),
+			Voter: m.Voter, Leader: m.Leader, Self: m.ID == r.node.ID()}
+	}
+	return out, nil
+}
+
+// Forget removes member id from the raft configuration.
+func (r *replicator) Forget(ctx context.Context, id string) error {
+	err := r.node.RemoveServer(ctx, id)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
+}
+
+// TransferLeader hands leadership to id (any voter if empty).
+func (r *replicator) TransferLeader(_ context.Context, id string) error {
+	err := r.node.TransferLeadership(id)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
+}
+
+var (
+	_ walkv.Membership     = (*replicator)(nil)
+	_ walkv.JoinAuthorizer = (*replicator)(nil)
+)
+
+// joinCreds are what a joining node presents: the password of the
+// default user (its own --requirepass: the cluster's nodes share it) and
+// the cluster secret.
+type joinCreds struct{ password, secret string }
+
+// send sends args to addr, preceded by AUTH if there is a password and
+// followed by SECRET if there is a secret, and returns the first line of
+// the reply to args (or the AUTH failure).
+func (j joinCreds) send(ctx context.Context, addr string, args ...string) (string, error) {
+	if j.secret != "" {
+		args = append(args, "SECRET", j.secret)
+	}
+	cmds := [][]string{args}
+	if j.password != "" {
+		cmds = [][]string{{"AUTH", j.password}, args}
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.SetDeadline(deadline)
+	var req []byte
+	for _, cmd := range cmds {
+		req = redcon.AppendArray(req, len(cmd))
+		for _, a := range cmd {
+			req = redcon.AppendBulkString(req, a)
+		}
+	}
+	if _, err := c.Write(req); err != nil {
+		return "", err
+	}
+	br := bufio.NewReader(c)
+	var line string
+	for range cmds {
+		if line, err = br.ReadString('\n'); err != nil {
+			return "", err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "-") {
+			break // AUTH refused: its error is the answer
+		}
+	}
+	return line, nil
 }
