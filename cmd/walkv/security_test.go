@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tidwall/redcon"
+	"github.com/waldb/wal/internal/testcert"
+	"github.com/waldb/wal/raftlog"
+)
+
+// secureCluster is a 3-node cluster with mutual TLS on the raft port, a
+// cluster secret and a password.
+type secureCluster struct {
+	nodes  []*clusterNode
+	admins map[string]*redis.Client // by client address
+}
+
+const (
+	testSecret   = "cluster-secret-1"
+	testPassword = "admin-pw-1"
+)
+
+func startSecureCluster(t *testing.T) *secureCluster {
+	ca, err := testcert.NewCA("walkv cluster CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := freeAddrs(t, 6)
+	base := t.TempDir()
+	sc := &secureCluster{admins: map[string]*redis.Client{}}
+	for i := range 3 {
+		leaf, err := ca.Issue(fmt.Sprintf("n%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(base, fmt.Sprint(i))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		files, err := testcert.WriteFiles(dir, "node", ca, leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"--addr", addrs[i], "--dir", dir, "--node-id", fmt.Sprintf("n%d", i), "--raft-addr", addrs[3+i],
+			"--tls-cluster", "--tls-cert-file", files.Cert, "--tls-key-file", files.Key, "--tls-ca-cert-file", files.CA,
+			"--cluster-secret", testSecret, "--requirepass", testPassword}
+		if i == 0 {
+			args = append(args, "--bootstrap")
+		} else {
+			args = append(args, "--join", addrs[0])
+		}
+		n := &clusterNode{args: args, client: addrs[i]}
+		n.start(t)
+		sc.nodes = append(sc.nodes, n)
+		c := redis.NewClient(&redis.Options{Addr: addrs[i], Password: testPassword, MaxRetries: -1, ReadTimeout: 15 * time.Second})
+		t.Cleanup(func() { c.Close() })
+		sc.admins[addrs[i]] = c
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range sc.nodes {
+				t.Logf("stderr of %s (tail):\n%s", n.client, tail(n.log.String(), 3000))
+			}
+		}
+	})
+	return sc
+}
+
+// clusterInfo returns CLUSTER INFO's fields from the node at addr.
+func (sc *secureCluster) clusterInfo(addr string) map[string]string {
+	out := map[string]string{}
+	s, err := sc.admins[addr].Do(context.Background(), "CLUSTER", "INFO").Text()
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// leader waits until a node leads a configuration of n members, and
+// returns its client address.
+func (sc *secureCluster) leader(t *testing.T, members int) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range sc.nodes {
+			if n.srv.cmd.ProcessState != nil {
+				continue
+			}
+			info := sc.clusterInfo(n.client)
+			nodes, _ := sc.admins[n.client].Do(context.Background(), "CLUSTER", "NODES").Text()
+			if info["cluster_known_nodes"] == strconv.Itoa(members) && strings.Contains(nodes, "myself,master") {
+				return n.client
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling child processes with a deadline
+	}
+	t.Fatalf("no leader of %d members within 30s", members)
+	return ""
+}
+
+// TestClusterSecurity: the attacks of issue 17 on cluster mode fail.
+// CLUSTER JOIN needs the password and the cluster secret (and an admin
+// user); a rogue node run with --join but without the secret is refused;
+// bogus voters an administrator added by mistake are removed with
+// CLUSTER FORGET and the cluster keeps its quorum when a real node then
+// dies; CLUSTER FAILOVER moves leadership; a 128 MiB SET is refused up
+// front with a definite error and no election. (Forged raft RPCs without
+// the cluster CA: raftlog's TestForgedRaftRPCs.)
+func TestClusterSecurity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four server processes")
+	}
+	sc := startSecureCluster(t)
+	leader := sc.leader(t, 3)
+	admin := sc.admins[leader]
+	ctx := context.Background()
+	if err := admin.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	anon := redis.NewClient(&redis.Options{Addr: leader, MaxRetries: -1})
+	defer anon.Close()
+	join := func(c *redis.Client, extra ...any) error {
+		args := append([]any{"CLUSTER", "JOIN", "mallory", "127.0.0.1:1", "127.0.0.1:2"}, extra...)
+		return c.Do(ctx, args...).Err()
+	}
+	for name, tc := range map[string]struct {
+		c     *redis.Client
+		extra []any
+		want  string
+	}{
+		"no password":     {anon, []any{"SECRET", testSecret}, "NOAUTH"},
+		"no secret":       {admin, nil, "NOPERM CLUSTER JOIN needs the cluster secret"},
+		"a wrong secret":  {admin, []any{"SECRET", "guess"}, "NOPERM CLUSTER JOIN needs the cluster secret"},
+		"an empty secret": {admin, []any{"SECRET", ""}, "NOPERM CLUSTER JOIN needs the cluster secret"},
+	} {
+		if err := join(tc.c, tc.extra...); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("CLUSTER JOIN with %s: %v, want %s", name, err, tc.want)
+		}
+	}
+	// An application user cannot run CLUSTER at all.
+	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "on", ">apppw", "~*", "+@all", "-@admin", "-@dangerous").Err(); err != nil {
+		t.Fatal(err)
+	}
+	app := redis.NewClient(&redis.Options{Addr: leader, Username: "app", Password: "apppw", MaxRetries: -1})
+	defer app.Close()
+	if err := join(app, "SECRET", testSecret); err == nil || !strings.HasPrefix(err.Error(), "NOPERM this user has no permissions to run the 'cluster' command") {
+		t.Errorf("CLUSTER JOIN by an application user: %v", err)
+	}
+
+	// A rogue node with --join but without the secret does not get in.
+	addrs := freeAddrs(t, 2)
+	rogue := exec.Command(os.Args[0], "-test.run=^$")
+	rogue.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{"--addr", addrs[0], "--dir", t.TempDir(),
+		"--node-id", "rogue", "--raft-addr", addrs[1], "--join", leader, "--requirepass", testPassword}, "\n"))
+	out, err := rogue.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "NOPERM CLUSTER JOIN needs the cluster secret") {
+		t.Errorf("a rogue node without the secret: %v\n%s", err, tail(string(out), 2000))
+	}
+	if got := sc.clusterInfo(leader)["cluster_known_nodes"]; got != "3" {
+		t.Errorf("after the attacks the cluster has %s members", got)
+	}
+
+	// An oversized write is refused at once, without an election.
+	t.Run("oversized write", func(t *testing.T) { oversizedWrite(t, sc, leader) })
+
+	// An administrator's mistake: two bogus voters. 3 of 5 are alive.
+	for i, id := range []string{"mallory1", "mallory2"} {
+		raftAddr := fmt.Sprintf("127.0.0.1:%d", 1+2*i) // nothing listens there
+		if err := admin.Do(ctx, "CLUSTER", "JOIN", id, raftAddr, "127.0.0.1:2", "SECRET", testSecret).Err(); err != nil {
+			t.Fatalf("CLUSTER JOIN %s with the secret: %v", id, err)
+		}
+	}
+	if got := sc.clusterInfo(leader); got["cluster_size"] != "5" {
+		t.Fatalf("after adding bogus voters: %v", got)
+	}
+	for _, id := range []string{"mallory1", "mallory2"} {
+		if err := admin.Do(ctx, "CLUSTER", "FORGET", id).Err(); err != nil {
+			t.Fatalf("CLUSTER FORGET %s: %v", id, err)
+		}
+	}
+	if got := sc.clusterInfo(leader); got["cluster_size"] != "3" || got["cluster_known_nodes"] != "3" {
+		t.Fatalf("after CLUSTER FORGET: %v", got)
+	}
+
+	// Leader transfer.
+	old := sc.clusterInfo(leader)["walkv_leader"]
+	if err := admin.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
+		t.Fatalf("CLUSTER FAILOVER: %v", err)
+	}
+	leader = sc.leader(t, 3)
+	if now := sc.clusterInfo(leader)["walkv_leader"]; now == old {
+		t.Errorf("CLUSTER FAILOVER: leader still %s", now)
+	}
+
+	// Quorum: with the bogus voters gone, losing one real node leaves 2
+	// of 3, a majority (2 of 5 would not be).
+	for _, n := range sc.nodes {
+		if n.client != leader {
+			n.srv.kill()
+			break
+		}
+	}
+	if err := sc.admins[leader].Set(ctx, "after", "quorum", 0).Err(); err != nil {
+		t.Fatalf("a write with 2 of 3 members alive: %v", err)
+	}
+}
+
+// oversizedWrite: proto-max-bulk-len fits a raft entry; a 128 MiB SET is
+// refused as soon as its length line arrives, a multi-value write that
+// does not fit is refused before raft sees it, and the leader stays.
+func oversizedWrite(t *testing.T, sc *secureCluster, leader string) {
+	ctx := context.Background()
+	admin := sc.admins[leader]
+	want := strconv.Itoa(raftlog.MaxProposalBytes() - 64<<10)
+	if got, err := admin.ConfigGet(ctx, "proto-max-bulk-len").Result(); err != nil || got["proto-max-bulk-len"] != want {
+		t.Errorf("proto-max-bulk-len = %v, %v; want %s", got, err, want)
+	}
+	before := sc.clusterInfo(leader)["walkv_leader"]
+	nc, err := net.Dial("tcp", leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	req := redcon.AppendArray(nil, 2)
+	req = redcon.AppendBulkString(req, "AUTH")
+	req = redcon.AppendBulkString(req, testPassword)
+	req = append(req, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$134217728\r\n"...)
+	if _, err := nc.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(nc)
+	auth, _ := br.ReadString('\n')
+	reply, err := br.ReadString('\n')
+	if auth != "+OK\r\n" || reply != "-ERR Protocol error: invalid bulk length\r\n" {
+		t.Errorf("128 MiB SET: %q %q, %v; want the bulk length refused", auth, reply, err)
+	}
+	half := strings.Repeat("x", raftlog.MaxProposalBytes()/2+1)
+	err = admin.MSet(ctx, "a", half, "b", half).Err()
+	if err == nil || err.Error() != "ERR transaction exceeds the log's size limit" {
+		t.Errorf("MSET larger than an entry: %v, want the log's size limit", err)
+	}
+	if err := admin.Set(ctx, "small", "ok", 0).Err(); err != nil {
+		t.Errorf("SET after the refusals: %v", err)
+	}
+	if after := sc.clusterInfo(leader)["walkv_leader"]; after != before {
+		t.Errorf("leader %s became %s: the oversized writes cost an election", before, after)
+	}
+}
