@@ -47,6 +47,7 @@ type conn struct {
 	softSince  time.Time    // when the output soft limit was first exceeded
 	overLimit  bool         // closed for its output limit: replies dropped
 	memUse     int64        // bytes counted in Server.clientMem
+	outUse     int64        // reply bytes (buf and gnet's) when last seen by the loop
 	released   bool         // memUse given back for good
 	lastActive atomic.Int64 // Unix ns of the last bytes received
 	overSoft   atomic.Bool  // over the output soft limit: housekeeping wakes it
@@ -126,6 +127,7 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	c.mu.Lock()
 	closed := c.closed
+	busy := c.busy && !c.finished // buf is a goroutine's: see account
 	c.mu.Unlock()
 	if closed {
 		return gnet.None // a late wake (see wakeIfOpen)
@@ -143,10 +145,9 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 		c.srv.db.opts.Logger.Warn("walkv: client closed for reaching the max query buffer length", "client", c.addr, "bytes", len(c.in))
 		return gnet.Close
 	}
-	if c.account() {
+	if c.account(busy) {
 		return gnet.Close
 	}
-	c.outQueued = int64(gc.OutboundBuffered())
 	if c.syncing {
 		return gnet.None // the bytes wait in c.in; the loop's flush runs them
 	}
@@ -159,6 +160,7 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	finished := c.finished
 	c.busy, c.finished, c.received = false, false, false
 	c.mu.Unlock()
+	c.outQueued = int64(gc.OutboundBuffered()) // for the output limit (the turn is the loop's again)
 	if finished {
 		if c.s.broken {
 			return gnet.Close // a reply must not be sent (see session.broken)
@@ -319,7 +321,7 @@ func (c *conn) send() gnet.Action {
 		c.dropForOutput()
 		return gnet.Close
 	}
-	if c.account() {
+	if c.account(false) {
 		return gnet.Close
 	}
 	return gnet.None

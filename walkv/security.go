@@ -227,10 +227,14 @@ func (c *conn) dropForOutput() {
 }
 
 // account updates the server's total of client buffers with c's current
-// use and reports whether c must be closed for maxmemory-clients.
+// use and reports whether c must be closed for maxmemory-clients. While a
+// goroutine owns buf (busy), the reply side counts as last seen.
 // REQUIRES: on c's event loop.
-func (c *conn) account() bool {
-	use := int64(cap(c.in) + cap(c.buf) + c.gc.OutboundBuffered())
+func (c *conn) account(busy bool) bool {
+	if !busy {
+		c.outUse = int64(cap(c.buf) + c.gc.OutboundBuffered())
+	}
+	use := int64(cap(c.in)) + c.outUse
 	if c.released {
 		use = 0
 	}
