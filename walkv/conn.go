@@ -83,7 +83,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !ok {
 		return nil, gnet.Close
 	}
-	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
+	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
 	h.srv.startSession(&c.s)
 	if remote != nil {

@@ -1,6 +1,9 @@
 package walkv
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // Sizes that fit the log
 //
@@ -12,8 +15,10 @@ import "fmt"
 // Cluster mode: the Replicator says how large an entry may be
 // (EntryLimiter); MaxBulk (proto-max-bulk-len) is capped to it less
 // clusterBulkMargin, so the request parser refuses a larger bulk as soon
-// as its length line arrives, and propose refuses an entry (an MSET of
-// several large values, an EXEC) that is still too large.
+// as its length line arrives; it also refuses a request whose arguments
+// together cannot fit (an MSET of several large values) as soon as the
+// length line that breaks the limit arrives, and propose refuses an
+// entry still too large (an EXEC's queue).
 
 // EntryLimiter is implemented by a Replicator whose log bounds the size
 // of one entry.
@@ -38,6 +43,17 @@ func capBulkToLog(c *Options) error {
 	}
 	c.MaxBulk = min(c.MaxBulk, limit)
 	return nil
+}
+
+// maxRequestBytes is the reqScanner's maxReq: 0 in single-node mode;
+// in cluster mode what one entry holds less its header, so that a
+// request that cannot fit is refused before it is buffered.
+func (db *DB) maxRequestBytes() int64 {
+	l, ok := db.opts.Replicator.(EntryLimiter)
+	if !ok {
+		return 0
+	}
+	return int64(l.MaxEntryBytes() - entryHeaderLen - 2*binary.MaxVarintLen64)
 }
 
 // entryFits reports whether an encoded cluster entry of n bytes may be
