@@ -423,3 +423,23 @@ func TestParseMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestTooLargeForEntry: in cluster mode the scanner refuses a
+// request whose arguments cannot fit one entry at the length line that
+// breaks the limit, before the bodies are buffered.
+func TestRequestTooLargeForEntry(t *testing.T) {
+	tests := []struct {
+		in   string
+		want error
+	}{
+		{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20\r\n", nil},                               // 3+1+20 bytes and 3 prefixes of 10: 54
+		{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$30\r\n", errRequestTooLarge},                // 64
+		{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20\r\n", nil}, // counted per request
+	}
+	for _, tt := range tests {
+		sc := reqScanner{maxBulk: 1 << 20, maxReq: 60}
+		if _, err := sc.feed([]byte(tt.in)); !errors.Is(err, tt.want) {
+			t.Errorf("%q: %v, want %v", tt.in, err, tt.want)
+		}
+	}
+}

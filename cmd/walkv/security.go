@@ -158,10 +158,21 @@ func serveTLS(srv *walkv.Server, addr string, o *securityOptions, stdout io.Writ
 }
 
 // warnExposure prints Redis's kind of warning when the server listens
-// beyond loopback without a password.
-func warnExposure(addr string, so *walkv.ServerOptions, stderr io.Writer) {
-	if w := walkv.NonLoopbackWarning(addr, so); w != "" {
+// beyond loopback without a password, and warns of a cluster node whose
+// raft port or membership is open.
+func warnExposure(o *options, so *walkv.ServerOptions, stderr io.Writer) {
+	if w := walkv.NonLoopbackWarning(o.addr, so); w != "" {
 		fmt.Fprintln(stderr, "walkv: "+strings.TrimSpace(w))
+	}
+	if o.nodeID == "" {
+		return
+	}
+	if !o.sec.tlsCluster {
+		fmt.Fprintln(stderr, "walkv: WARNING: the raft port is plain TCP: anyone who reaches "+o.raftAddr+
+			" can disrupt the cluster or inject writes; use --tls-cluster (see docs/security.md)")
+	}
+	if o.sec.clusterSecret == "" {
+		fmt.Fprintln(stderr, "walkv: WARNING: no --cluster-secret: any client allowed to run CLUSTER can add members")
 	}
 }
 

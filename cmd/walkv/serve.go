@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	auto := node == nil && os.Getenv("GOMAXPROCS") == ""
 	so, _ := o.sec.serverOptions() // checked by parseFlags
 	so.EventLoops, so.AutoProcs = o.ioThreads, auto
-	warnExposure(o.addr, &so, stderr)
+	warnExposure(&o, &so, stderr)
 	srv, err := walkv.Listen(db, o.addr, &so)
 	if err != nil {
 		return errors.Join(err, closeDB())
