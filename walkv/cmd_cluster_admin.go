@@ -15,6 +15,7 @@ import (
 //	CLUSTER INFO             cluster_state, cluster_known_nodes, cluster_size (voters), leader
 //	CLUSTER FORGET <id>      remove a member (on the leader; MOVED elsewhere)
 //	CLUSTER FAILOVER [<id>]  the leader hands leadership to id, or any voter
+//	CLUSTER JOIN <id> <raft-addr> <client-addr> NONVOTER   a read replica (NonvoterJoiner)
 //
 // and one that implements JoinAuthorizer makes CLUSTER JOIN present
 // credentials: CLUSTER JOIN <id> <raft-addr> <client-addr> SECRET <secret>
@@ -79,17 +80,46 @@ func clusterAdmin(x *exec) bool {
 }
 
 // authorizeJoin checks CLUSTER JOIN's SECRET if the Replicator asks for
-// one, replies the refusal, and strips the credentials from x.args.
+// one and replies the refusal; it strips the options (SECRET, NONVOTER)
+// from x.args, and serves a NONVOTER join itself. It reports whether
+// cmdCluster should go on with a voter join.
 func (x *exec) authorizeJoin() bool {
-	secret := ""
-	if len(x.args) == 7 && eqFold(x.args[5], "secret") {
-		secret = string(x.args[6])
+	secret, nonvoter := "", false
+	if len(x.args) > 5 {
+		opts := x.args[5:]
 		x.args = x.args[:5]
+		for i := 0; i < len(opts); i++ {
+			switch {
+			case eqFold(opts[i], "secret") && i+1 < len(opts):
+				secret = string(opts[i+1])
+				i++
+			case eqFold(opts[i], "nonvoter"):
+				nonvoter = true
+			default:
+				x.c.WriteError(errSyntax)
+				return false
+			}
+		}
 	}
-	a, ok := x.db.opts.Replicator.(JoinAuthorizer)
-	if !ok || a.AuthorizeJoin(secret) {
+	if a, ok := x.db.opts.Replicator.(JoinAuthorizer); ok && !a.AuthorizeJoin(secret) {
+		x.refuseJoin()
+		return false
+	}
+	if !nonvoter {
 		return true
 	}
+	j, ok := x.db.opts.Replicator.(NonvoterJoiner)
+	if !ok {
+		x.c.WriteError("ERR this cluster cannot add non-voters")
+		return false
+	}
+	id, raftAddr, clientAddr := string(x.args[2]), string(x.args[3]), string(x.args[4])
+	x.clusterChange(func(ctx context.Context) error { return j.JoinNonvoter(ctx, id, raftAddr, clientAddr) })
+	return false
+}
+
+// refuseJoin counts, logs and answers a CLUSTER JOIN without the secret.
+func (x *exec) refuseJoin() {
 	if x.srv != nil {
 		x.srv.acl.deniedAuth.Add(1)
 		user := ""
@@ -100,7 +130,13 @@ func (x *exec) authorizeJoin() bool {
 	}
 	x.db.opts.Logger.Warn("walkv: CLUSTER JOIN refused: wrong or missing cluster secret", "client", x.c.RemoteAddr(), "node", clip(string(x.args[2])))
 	x.c.WriteError("NOPERM CLUSTER JOIN needs the cluster secret (CLUSTER JOIN <id> <raft-addr> <client-addr> SECRET <secret>)")
-	return false
+}
+
+// NonvoterJoiner is implemented by a Replicator that can add members
+// that replicate the log without voting (read replicas):
+// CLUSTER JOIN <id> <raft-addr> <client-addr> NONVOTER.
+type NonvoterJoiner interface {
+	JoinNonvoter(ctx context.Context, id, raftAddr, clientAddr string) error
 }
 
 // clusterChange runs a membership change on the leader.

@@ -280,7 +280,7 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	if o.join != "" && !rep.node.HasState() {
 		ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 		defer cancel()
-		if err := joinCluster(ctx, o.join, o.nodeID, o.raftAddr, o.addr, joinCreds{o.sec.requirePass, o.sec.clusterSecret}); err != nil {
+		if err := joinCluster(ctx, o.join, o.nodeID, o.raftAddr, o.addr, o.sec.joinCreds()); err != nil {
 			return nil, nil, errors.Join(err, rep.node.Shutdown(), db.Close())
 		}
 	}

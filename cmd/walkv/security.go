@@ -44,6 +44,7 @@ type securityOptions struct {
 	// Cluster mode.
 	tlsCluster    bool   // mutual TLS on the raft port with the certificates above
 	clusterSecret string // CLUSTER JOIN must present it
+	nonvoter      bool   // --join as a non-voter (read replica)
 }
 
 // securityFlags registers the flags on fs.
@@ -64,6 +65,7 @@ func securityFlags(fs *flag.FlagSet, o *securityOptions) {
 	fs.StringVar(&o.tlsCA, "tls-ca-cert-file", "", "CA certificate `file` (PEM) that signs client certificates (and, in cluster mode, every node's)")
 	fs.StringVar(&o.authClients, "tls-auth-clients", "", "client certificates: yes (required; the default), optional or no")
 	fs.BoolVar(&o.tlsCluster, "tls-cluster", false, "cluster mode: mutual TLS on the raft port with --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
+	fs.BoolVar(&o.nonvoter, "nonvoter", false, "cluster mode: --join as a non-voter (a read replica that never votes nor leads)")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "cluster mode: `secret` CLUSTER JOIN must present (also sent by --join)")
 }
 
@@ -216,6 +218,19 @@ func (r *replicator) Members() ([]walkv.Member, error) {
 	return out, nil
 }
 
+// JoinNonvoter records the client address of node id, then adds it as
+// a non-voter.
+func (r *replicator) JoinNonvoter(ctx context.Context, id, raftAddr, clientAddr string) error {
+	if err := r.record(ctx, id, clientAddr); err != nil {
+		return err
+	}
+	err := r.node.AddNonvoter(ctx, id, raftAddr)
+	if errors.Is(err, raftlog.ErrNotLeader) {
+		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
+	}
+	return err
+}
+
 // Forget removes member id from the raft configuration.
 func (r *replicator) Forget(ctx context.Context, id string) error {
 	err := r.node.RemoveServer(ctx, id)
@@ -237,12 +252,20 @@ func (r *replicator) TransferLeader(_ context.Context, id string) error {
 var (
 	_ walkv.Membership     = (*replicator)(nil)
 	_ walkv.JoinAuthorizer = (*replicator)(nil)
+	_ walkv.NonvoterJoiner = (*replicator)(nil)
 )
 
 // joinCreds are what a joining node presents: the password of the
 // default user (its own --requirepass: the cluster's nodes share it) and
 // the cluster secret.
-type joinCreds struct{ password, secret string }
+type joinCreds struct {
+	password, secret string
+	nonvoter         bool // join as a read replica
+}
+
+func (o *securityOptions) joinCreds() joinCreds {
+	return joinCreds{password: o.requirePass, secret: o.clusterSecret, nonvoter: o.nonvoter}
+}
 
 // send sends args to addr, preceded by AUTH if there is a password and
 // followed by SECRET if there is a secret, and returns the first line of
@@ -250,6 +273,9 @@ type joinCreds struct{ password, secret string }
 func (j joinCreds) send(ctx context.Context, addr string, args ...string) (string, error) {
 	if j.secret != "" {
 		args = append(args, "SECRET", j.secret)
+	}
+	if j.nonvoter {
+		args = append(args, "NONVOTER")
 	}
 	cmds := [][]string{args}
 	if j.password != "" {

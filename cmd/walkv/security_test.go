@@ -24,6 +24,8 @@ import (
 type secureCluster struct {
 	nodes  []*clusterNode
 	admins map[string]*redis.Client // by client address
+	ca     *testcert.CA
+	base   string
 }
 
 const (
@@ -36,36 +38,16 @@ func startSecureCluster(t *testing.T) *secureCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc := &secureCluster{admins: map[string]*redis.Client{}, ca: ca, base: t.TempDir()}
 	addrs := freeAddrs(t, 6)
-	base := t.TempDir()
-	sc := &secureCluster{admins: map[string]*redis.Client{}}
 	for i := range 3 {
-		leaf, err := ca.Issue(fmt.Sprintf("n%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join(base, fmt.Sprint(i))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		files, err := testcert.WriteFiles(dir, "node", ca, leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args := []string{"--addr", addrs[i], "--dir", dir, "--node-id", fmt.Sprintf("n%d", i), "--raft-addr", addrs[3+i],
-			"--tls-cluster", "--tls-cert-file", files.Cert, "--tls-key-file", files.Key, "--tls-ca-cert-file", files.CA,
-			"--cluster-secret", testSecret, "--requirepass", testPassword}
+		var extra []string
 		if i == 0 {
-			args = append(args, "--bootstrap")
+			extra = []string{"--bootstrap"}
 		} else {
-			args = append(args, "--join", addrs[0])
+			extra = []string{"--join", addrs[0]}
 		}
-		n := &clusterNode{args: args, client: addrs[i]}
-		n.start(t)
-		sc.nodes = append(sc.nodes, n)
-		c := redis.NewClient(&redis.Options{Addr: addrs[i], Password: testPassword, MaxRetries: -1, ReadTimeout: 15 * time.Second})
-		t.Cleanup(func() { c.Close() })
-		sc.admins[addrs[i]] = c
+		sc.add(t, fmt.Sprintf("n%d", i), addrs[i], addrs[3+i], extra...)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -75,6 +57,33 @@ func startSecureCluster(t *testing.T) *secureCluster {
 		}
 	})
 	return sc
+}
+
+// add starts node id with a certificate of the cluster CA, the secret
+// and the password.
+func (sc *secureCluster) add(t *testing.T, id, addr, raftAddr string, extra ...string) *clusterNode {
+	leaf, err := sc.ca.Issue(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(sc.base, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files, err := testcert.WriteFiles(dir, "node", sc.ca, leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--addr", addr, "--dir", dir, "--node-id", id, "--raft-addr", raftAddr,
+		"--tls-cluster", "--tls-cert-file", files.Cert, "--tls-key-file", files.Key, "--tls-ca-cert-file", files.CA,
+		"--cluster-secret", testSecret, "--requirepass", testPassword}, extra...)
+	n := &clusterNode{args: args, client: addr}
+	n.start(t)
+	sc.nodes = append(sc.nodes, n)
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: testPassword, MaxRetries: -1, ReadTimeout: 15 * time.Second})
+	t.Cleanup(func() { c.Close() })
+	sc.admins[addr] = c
+	return n
 }
 
 // clusterInfo returns CLUSTER INFO's fields from the node at addr.
@@ -124,7 +133,7 @@ func (sc *secureCluster) leader(t *testing.T, members int) string {
 // the cluster CA: raftlog's TestForgedRaftRPCs.)
 func TestClusterSecurity(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts four server processes")
+		t.Skip("starts five server processes")
 	}
 	sc := startSecureCluster(t)
 	leader := sc.leader(t, 3)
@@ -219,6 +228,16 @@ func TestClusterSecurity(t *testing.T) {
 	}
 	if err := sc.admins[leader].Set(ctx, "after", "quorum", 0).Err(); err != nil {
 		t.Fatalf("a write with 2 of 3 members alive: %v", err)
+	}
+
+	// A read replica joins as a non-voter: it does not count for the
+	// quorum.
+	addrs = freeAddrs(t, 2)
+	sc.add(t, "replica", addrs[0], addrs[1], "--join", leader, "--nonvoter")
+	info := sc.clusterInfo(leader)
+	nodes, _ := sc.admins[leader].Do(ctx, "CLUSTER", "NODES").Text()
+	if info["cluster_known_nodes"] != "4" || info["cluster_size"] != "3" || !strings.Contains(nodes, "replica "+addrs[0]+"@"+addrs[1]+" slave,nofailover") {
+		t.Errorf("after a non-voter joined: %v\n%s", info, nodes)
 	}
 }
 
