@@ -43,17 +43,18 @@ const (
 // anyway (a missing '$', a malformed number) turns it off.
 type reqScanner struct {
 	maxBulk int64
+	state   int
+	num     int64 // the number on a length line
+	neg     bool
+	lineLen int   // bytes of the current line
+	args    int64 // bulk strings left in the request
+	skip    int64 // bytes left of the current bulk string and its CRLF
+
 	// maxReq, if positive, bounds a multibulk request's encoded size in a
 	// cluster entry: each argument counts its length plus a length
 	// prefix (reqBytes so far).
 	maxReq   int64
 	reqBytes int64
-	state    int
-	num      int64 // the number on a length line
-	neg      bool
-	lineLen  int   // bytes of the current line
-	args     int64 // bulk strings left in the request
-	skip     int64 // bytes left of the current bulk string and its CRLF
 }
 
 // feed consumes p and returns len(p), or the number of bytes before the
