@@ -270,6 +270,7 @@ func (srv *Server) housekeeping() {
 	t := time.NewTicker(housekeepingTick)
 	defer t.Stop()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	again := false // free memory again on the next second
 	for tick := 0; ; tick++ {
 		select {
 		case <-srv.stopping:
@@ -288,8 +289,11 @@ func (srv *Server) housekeeping() {
 			// back to the OS now rather than over minutes (the Go
 			// scavenger's pace), so RSS returns near its steady state
 			// after an attack. At most once a second; costs a GC.
-			if srv.freeOS.Swap(false) {
+			// Twice, a second apart: gnet pools its buffers in
+			// sync.Pools, which keep them for one more GC.
+			if srv.freeOS.Swap(false) || again {
 				debug.FreeOSMemory()
+				again = !again
 			}
 		}
 	}
