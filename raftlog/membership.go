@@ -103,3 +103,18 @@ func timeoutOf(ctx context.Context) time.Duration {
 	}
 	return 0
 }
+
+// recoverCluster forces the configuration of a node that has state to
+// peers (all voters), as Consul's peers.json does: the way back when a
+// quorum of the configured voters is gone for good. Every surviving
+// member must be recovered with the same peers before they restart.
+func (n *Node) recoverCluster(conf *raft.Config, fsm FSM, snaps raft.SnapshotStore, peers []Peer) error {
+	var c raft.Configuration
+	for _, p := range peers {
+		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.RaftAddr)})
+	}
+	if err := raft.RecoverCluster(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans, c); err != nil {
+		return fmt.Errorf("raftlog: recover cluster: %w", err)
+	}
+	return nil
+}

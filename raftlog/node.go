@@ -77,6 +77,10 @@ type NodeConfig struct {
 	// TLS, if set, runs raft's traffic over mutual TLS (see tls.go and
 	// MutualTLSConfig). Default nil: plain TCP.
 	TLS *tls.Config
+	// Recover, if set and the node has state, replaces the raft
+	// configuration by these voters before raft starts (see
+	// recoverCluster). Default nil.
+	Recover []Peer
 }
 
 // ErrNotLeader is returned (wrapped in a *NotLeaderError) by Propose on a
@@ -147,6 +151,11 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	}
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
 		return err
+	}
+	if len(cfg.Recover) > 0 && n.hadState { // membership.go
+		if err := n.recoverCluster(conf, fsm, snaps, cfg.Recover); err != nil {
+			return err
+		}
 	}
 	if cfg.Bootstrap && !n.hadState {
 		peers := cfg.Peers

@@ -260,12 +260,12 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	cfg := raftlog.NodeConfig{ID: o.nodeID, RaftAddr: o.raftAddr, Dir: o.dir, Bootstrap: o.bootstrap,
 		TrailingLogs: o.trailingLogs, SnapshotThreshold: o.snapshotThreshold, SnapshotInterval: o.snapshotInterval,
 		LogLevel: o.raftLogLevel}
-	if cfg.TLS, err = o.sec.raftTLS(); err != nil { // security.go
-		return nil, nil, err
-	}
 	for _, p := range peers {
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})
+	}
+	if err := o.sec.configureNode(&cfg); err != nil { // TLS, recovery: security.go
+		return nil, nil, err
 	}
 	opts.Replicator, opts.StaleReads = rep, o.staleReads
 	db, err := walkv.Open(o.dir, opts)

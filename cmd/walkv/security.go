@@ -45,6 +45,7 @@ type securityOptions struct {
 	tlsCluster    bool   // mutual TLS on the raft port with the certificates above
 	clusterSecret string // CLUSTER JOIN must present it
 	nonvoter      bool   // --join as a non-voter (read replica)
+	recover       bool   // replace the raft configuration by --peers at start
 }
 
 // securityFlags registers the flags on fs.
@@ -65,6 +66,8 @@ func securityFlags(fs *flag.FlagSet, o *securityOptions) {
 	fs.StringVar(&o.tlsCA, "tls-ca-cert-file", "", "CA certificate `file` (PEM) that signs client certificates (and, in cluster mode, every node's)")
 	fs.StringVar(&o.authClients, "tls-auth-clients", "", "client certificates: yes (required; the default), optional or no")
 	fs.BoolVar(&o.tlsCluster, "tls-cluster", false, "cluster mode: mutual TLS on the raft port with --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
+	fs.BoolVar(&o.recover, "recover", false, "cluster mode: at start, replace the raft configuration by --peers (all voters): "+
+		"to restore a quorum lost for good (members gone or wrongly added); run it on every surviving node, then restart them without it")
 	fs.BoolVar(&o.nonvoter, "nonvoter", false, "cluster mode: --join as a non-voter (a read replica that never votes nor leads)")
 	fs.StringVar(&o.clusterSecret, "cluster-secret", "", "cluster mode: `secret` CLUSTER JOIN must present (also sent by --join)")
 }
@@ -184,13 +187,18 @@ func (r *replicator) MaxEntryBytes() int { return raftlog.MaxProposalBytes() }
 
 var _ walkv.EntryLimiter = (*replicator)(nil)
 
-// raftTLS returns the mutual TLS configuration of the raft port, nil
-// without --tls-cluster.
-func (o *securityOptions) raftTLS() (*tls.Config, error) {
-	if !o.tlsCluster {
-		return nil, nil
+// configureNode sets the node's mutual TLS (--tls-cluster) and, with
+// --recover, the configuration to force (--peers).
+func (o *securityOptions) configureNode(cfg *raftlog.NodeConfig) error {
+	if o.recover {
+		cfg.Recover = cfg.Peers
 	}
-	return raftlog.MutualTLSConfig(o.tlsCert, o.tlsKey, o.tlsCA)
+	if !o.tlsCluster {
+		return nil
+	}
+	var err error
+	cfg.TLS, err = raftlog.MutualTLSConfig(o.tlsCert, o.tlsKey, o.tlsCA)
+	return err
 }
 
 // AuthorizeJoin admits a new member if the cluster has no secret or

@@ -300,3 +300,64 @@ func oversizedWrite(t *testing.T, sc *secureCluster, leader string) {
 		t.Errorf("leader %s became %s: the oversized writes cost an election", before, after)
 	}
 }
+
+// TestClusterRecover: the end state of the attack, a cluster
+// whose bogus voters cost it its quorum for good (here 2 real members of
+// 5 voters alive), is repaired by restarting the survivors with
+// --recover --peers: they elect a leader, keep their data, and the bogus
+// voters are gone.
+func TestClusterRecover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes, twice")
+	}
+	sc := startSecureCluster(t)
+	leader := sc.leader(t, 3)
+	ctx := context.Background()
+	if err := sc.admins[leader].Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"bogus1", "bogus2"} {
+		raftAddr := fmt.Sprintf("127.0.0.1:%d", 1+2*i)
+		if err := sc.admins[leader].Do(ctx, "CLUSTER", "JOIN", id, raftAddr, "127.0.0.1:2", "SECRET", testSecret).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A real member is lost for good: 2 of 5 voters remain, no quorum.
+	var survivors []*clusterNode
+	killed := false
+	for _, n := range sc.nodes {
+		if n.client != leader && !killed {
+			n.srv.kill()
+			killed = true
+			continue
+		}
+		survivors = append(survivors, n)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for sc.clusterInfo(leader)["cluster_state"] != "fail" {
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster kept a leader with 2 of 5 voters")
+		}
+		time.Sleep(100 * time.Millisecond) // polling child processes with a deadline
+	}
+	var peers []string
+	for _, n := range survivors {
+		peers = append(peers, fmt.Sprintf("%s=%s=%s", n.args[5], n.args[7], n.client)) // --node-id, --raft-addr
+	}
+	for _, n := range survivors {
+		n.srv.kill()
+		n.args = append(n.args, "--recover", "--peers", strings.Join(peers, ","))
+		n.start(t)
+	}
+	leader = sc.leader(t, 2)
+	if got, err := sc.admins[leader].Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Errorf("GET k after recovery: %q, %v", got, err)
+	}
+	if err := sc.admins[leader].Set(ctx, "k2", "v2", 0).Err(); err != nil {
+		t.Errorf("SET after recovery: %v", err)
+	}
+	nodes, _ := sc.admins[leader].Do(ctx, "CLUSTER", "NODES").Text()
+	if strings.Contains(nodes, "bogus") {
+		t.Errorf("bogus members after recovery:\n%s", nodes)
+	}
+}

@@ -99,6 +99,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, usageError{errors.New("--bootstrap and --join exclude each other")}
 	case !o.bootstrap && o.join == "" && o.peers == "":
 		return o, usageError{errors.New("--node-id needs --bootstrap, --join or --peers")}
+	case o.sec.recover && o.peers == "":
+		return o, usageError{errors.New("--recover needs --peers (the surviving members)")}
 	}
 	return o, nil
 }
