@@ -205,7 +205,7 @@ func TestCommands(t *testing.T) {
 			{"DEBUG SLEEP x", "ERR:ERR value is not a valid float"},
 			{"DEBUG RELOAD", "ERR:ERR DEBUG subcommand not supported"},
 			{"COMMAND COUNT", int64(len(commands))},
-			{"COMMAND INFO get nosuch", []any{[]any{"get", int64(2), []any{"readonly", "fast"}, int64(1), int64(1), int64(1), []any{}, []any{}, []any{}, []any{}}, nil}},
+			{"COMMAND INFO get nosuch", []any{[]any{"get", int64(2), []any{"readonly", "fast"}, int64(1), int64(1), int64(1), []any{"@read", "@string", "@fast"}, []any{}, []any{}, []any{}}, nil}},
 			{"COMMAND DOCS", []any{}},
 			{"COMMAND LIST", "~"},
 			{"COMMAND BOGUS", "ERR:ERR unknown subcommand"},
