@@ -238,9 +238,12 @@ func (c *conn) account(busy bool) bool {
 	if c.released {
 		use = 0
 	}
+	limit := c.srv.lim.maxMemClients.Load()
+	if use == c.memUse && limit <= 0 {
+		return false // the common case: no shared counter touched
+	}
 	total := c.srv.clientMem.Add(use - c.memUse)
 	c.memUse = use
-	limit := c.srv.lim.maxMemClients.Load()
 	if limit <= 0 || total <= limit || c.released {
 		return false
 	}
