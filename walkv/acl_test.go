@@ -255,7 +255,7 @@ func TestACLFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("user app on +nosuchcommand\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(testDir, &Options{FS: vfs.NewMem()})
+	db, err := Open(testDir, &Options{FS: vfs.NewMem(), SegmentSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
