@@ -137,6 +137,16 @@ var aclSubcommands = map[string]aclCat{
 	"cluster|info": catSlow,
 }
 
+// subcommandRules are the commands with entries in aclSubcommands.
+var subcommandRules = func() map[string]bool {
+	m := map[string]bool{}
+	for n := range aclSubcommands {
+		base, _, _ := strings.Cut(n, "|")
+		m[base] = true
+	}
+	return m
+}()
+
 // keyPattern is a user's key pattern with the access it grants.
 type keyPattern struct {
 	pat         string
@@ -401,11 +411,9 @@ func (p *aclPerms) allows(cmd *command, args [][]byte) bool {
 	if p.allCmds {
 		return true
 	}
-	if len(args) > 1 {
-		if name := cmd.name + "|" + strings.ToLower(string(args[1])); len(args[1]) < 32 {
-			if _, ok := aclSubcommands[name]; ok {
-				return p.cmds[name]
-			}
+	if len(args) > 1 && len(args[1]) < 32 && subcommandRules[cmd.name] {
+		if name := cmd.name + "|" + strings.ToLower(string(args[1])); aclSubcommands[name] != 0 {
+			return p.cmds[name]
 		}
 	}
 	return p.cmds[cmd.name]
