@@ -36,11 +36,11 @@ func rss() (cur, peak float64) {
 	return cur, peak
 }
 
-// rssAfter waits up to 5 s for RSS to fall within bound MiB of base
+// rssAfter waits up to 3 s for RSS to fall within bound MiB of base
 // (housekeeping returns a big client's memory to the OS about a second
 // after it leaves) and returns it.
 func rssAfter(base, bound float64) float64 {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for {
 		cur, _ := rss()
 		if cur <= base+bound || time.Now().After(deadline) {
