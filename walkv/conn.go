@@ -51,6 +51,7 @@ type conn struct {
 	released   bool         // memUse given back for good
 	lastActive atomic.Int64 // Unix ns of the last bytes received
 	overSoft   atomic.Bool  // over the output soft limit: housekeeping wakes it
+	bridge     *bridged     // a TLS connection's relay, nil for plain TCP
 	yieldAt    int          // single-node serve: stop a turn at this many reply bytes (0: never)
 	yielded    bool         // the turn stopped at yieldAt with requests left
 
@@ -70,7 +71,8 @@ type handler struct {
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	remote := gc.RemoteAddr()
-	if b, ok := gc.Context().(*bridged); ok { // a TLS connection (see tls.go)
+	b, _ := gc.Context().(*bridged) // a TLS connection (see tls.go)
+	if b != nil {
 		remote = b.remote
 	}
 	if msg := h.srv.admit(remote); msg != "" {
@@ -85,6 +87,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
+	c.bridge = b
 	h.srv.startSession(&c.s)
 	if remote != nil {
 		c.addr = remote.String()
@@ -101,6 +104,11 @@ func (h *handler) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c, ok := gc.Context().(*conn)
 	if !ok {
 		return gnet.None // refused in OnOpen
+	}
+	if c.bridge != nil {
+		// The relay forwards what the loop flushes, then ends; a client
+		// that does not read gets a second for it (see tls.go).
+		_ = c.bridge.raw.SetWriteDeadline(time.Now().Add(tlsCloseGrace))
 	}
 	c.mu.Lock()
 	c.closed = true

@@ -26,13 +26,21 @@ import (
 // and CLIENT replies) through the context it is enrolled with (bridged).
 // A client that does not read its replies fills the socket pair, then
 // its output buffer in the loop: client-output-buffer-limit applies.
+// When the loop closes the connection (a limit, idle timeout, Close), it
+// gives the relay tlsCloseGrace to write what is left, then the write
+// fails and the relay ends, even for a client that never reads.
 
-// tlsHandshakeTimeout bounds a TLS handshake.
-const tlsHandshakeTimeout = 10 * time.Second
+// tlsHandshakeTimeout bounds a TLS handshake; tlsCloseGrace the relay's
+// last writes once the loop closed the connection.
+const (
+	tlsHandshakeTimeout = 10 * time.Second
+	tlsCloseGrace       = time.Second
+)
 
 // bridged is the context a TLS connection is enrolled with.
 type bridged struct {
 	remote net.Addr
+	raw    net.Conn // the TCP connection under TLS: its write deadline ends the relay (see OnClose)
 }
 
 // TLSConfig builds a server tls.Config from PEM files as Redis's
@@ -151,7 +159,7 @@ func (srv *Server) bridge(tc *tls.Conn, next int) {
 		tc.Close()
 		return
 	}
-	if !srv.enrollBridged(inner, tc.RemoteAddr(), next) {
+	if !srv.enrollBridged(inner, &bridged{remote: tc.RemoteAddr(), raw: tc.NetConn()}, next) {
 		outer.Close()
 		tc.Close()
 		return
@@ -161,7 +169,7 @@ func (srv *Server) bridge(tc *tls.Conn, next int) {
 
 // enrollBridged hands inner to an event loop unless the server is
 // closing; enrollMu keeps Close from stopping the loops meanwhile.
-func (srv *Server) enrollBridged(inner net.Conn, remote net.Addr, next int) bool {
+func (srv *Server) enrollBridged(inner net.Conn, b *bridged, next int) bool {
 	srv.enrollMu.RLock()
 	defer srv.enrollMu.RUnlock()
 	select {
@@ -171,7 +179,7 @@ func (srv *Server) enrollBridged(inner net.Conn, remote net.Addr, next int) bool
 	default:
 	}
 	loop := srv.loops[next%len(srv.loops)]
-	if _, err := loop.EnrollContext(inner, &bridged{remote: remote}); err != nil { // closes inner
+	if _, err := loop.EnrollContext(inner, b); err != nil { // closes inner
 		srv.db.opts.Logger.Warn("walkv: handing a TLS connection to an event loop failed", "err", err)
 		return false
 	}

@@ -7,11 +7,13 @@ import (
 	"net"
 	osexec "os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/waldb/wal/internal/testcert"
+	"github.com/waldb/wal/vfs"
 )
 
 // tlsServer serves a TLS port with a server certificate from a fresh CA,
@@ -156,5 +158,80 @@ func TestTLSRedisCLI(t *testing.T) {
 	}
 	if got := run("--user", "app", "--pass", "wrong", "GET", "app:x"); !strings.Contains(got, "WRONGPASS") && !strings.Contains(got, "NOAUTH") {
 		t.Errorf("redis-cli with a wrong password: %q", got)
+	}
+}
+
+// TestTLSSlowReader: a TLS client that pipelines large GETs and never
+// reads is closed by its output limit like a plain one, and its relay,
+// blocked writing to it, ends: Server.Close returns although the client
+// still reads nothing.
+func TestTLSSlowReader(t *testing.T) {
+	ca, err := testcert.NewCA("walkv test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue("server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := testcert.WriteFiles(t.TempDir(), "server", ca, leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := TLSConfig(files.Cert, files.Key, files.CA, "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(testDir, &Options{FS: vfs.NewMem(), SegmentSize: 1 << 20, AppendFsync: FsyncNo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	srv, err := Listen(db, "127.0.0.1:0", &ServerOptions{OutputLimitNormal: OutputLimit{Hard: 8 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ServeTLS(ln, cfg); err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String(), MaxRetries: -1})
+	defer c.Close()
+	if err := c.Set(context.Background(), "big", strings.Repeat("x", 1<<20), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error { // before connect: a small window
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10) })
+	}}
+	raw, err := d.Dial("tcp", addr) // the kernel takes little of what the relay writes
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := tls.Client(raw, clientTLS(t, ca, ca))
+	defer tc.Close()
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	go tc.Write([]byte(strings.Repeat("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n", 200)))
+	deadline := time.Now().Add(20 * time.Second)
+	for infoValue(t, c, "client_output_buffer_limit_disconnections") != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the TLS slow reader was not disconnected")
+		}
+		time.Sleep(10 * time.Millisecond) // polling INFO with a deadline
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Server.Close: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Server.Close hangs on the relay of a TLS client that does not read")
 	}
 }
