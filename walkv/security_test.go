@@ -176,10 +176,10 @@ func TestOutputSoftLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	start := time.Now() // before the server can pass the soft limit
 	if _, err := nc.Write([]byte(strings.Repeat("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n", 64))); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	for infoValue(t, c, "client_output_buffer_limit_disconnections") != "1" { // the client reads nothing
 		if time.Since(start) > 10*time.Second {
 			t.Fatal("the client over the soft limit was not disconnected")
