@@ -2,6 +2,7 @@ package raftlog
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,13 @@ type NodeConfig struct {
 	// LogLevel is the lowest level of raft's log written to LogOutput
 	// (TRACE, DEBUG, INFO, WARN, ERROR). Default WARN.
 	LogLevel string
+	// TLS, if set, runs raft's traffic over mutual TLS (see tls.go and
+	// MutualTLSConfig). Default nil: plain TCP.
+	TLS *tls.Config
+	// Recover, if set and the node has state, replaces the raft
+	// configuration by these voters before raft starts (see
+	// recoverCluster). Default nil.
+	Recover []Peer
 }
 
 // ErrNotLeader is returned (wrapped in a *NotLeaderError) by Propose on a
@@ -165,7 +173,7 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if n.trans, err = raft.NewTCPTransport(cfg.RaftAddr, nil, 3, 10*time.Second, out); err != nil {
+	if n.trans, err = newTransport(cfg, out); err != nil { // TCP, or mutual TLS (tls.go)
 		return err
 	}
 	if n.hadState, err = raft.HasExistingState(n.store, n.store, snaps); err != nil {
@@ -182,6 +190,11 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 			Address: raft.ServerAddress(cfg.RaftAddr)}}}
 		if err := raft.RecoverCluster(conf, fsmAdapter{fsm}, n.store, n.store, snaps, n.trans, self); err != nil {
 			return fmt.Errorf("force new cluster: %w", err)
+		}
+	}
+	if len(cfg.Recover) > 0 && n.hadState { // membership.go
+		if err := n.recoverCluster(conf, fsm, snaps, cfg.Recover); err != nil {
+			return err
 		}
 	}
 	if cfg.Bootstrap && !n.hadState {
@@ -246,6 +259,9 @@ func (n *Node) bootstrap(conf *raft.Config, peers []Peer, snaps raft.SnapshotSto
 func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 	if n.raft.State() != raft.Leader {
 		return nil, n.notLeader()
+	}
+	if err := checkProposal(data); err != nil { // limits.go
+		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	// An entry the store cannot hold would fail the leader's append and
 	// depose it, with the outcome unknown: refuse it here. The largest

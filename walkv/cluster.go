@@ -337,8 +337,13 @@ func (srv *Server) proposeExec(x *exec, queue []queued) {
 // propose replicates cmds and writes the reply ApplyEntry produced.
 func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
 	var res any
+	data := appendEntry(nil, srv.db.now(), multi, cmds)
+	if !srv.db.entryFits(len(data)) { // refused before raft sees it: see entrylimit.go
+		x.c.WriteError(errTxnTooLarge)
+		return
+	}
 	done, err := onLeader(x, func(ctx context.Context) (err error) {
-		res, err = srv.db.opts.Replicator.Propose(ctx, appendEntry(nil, srv.db.now(), multi, cmds))
+		res, err = srv.db.opts.Replicator.Propose(ctx, data)
 		return err
 	})
 	switch {
@@ -381,6 +386,9 @@ func init() {
 
 // cmdCluster runs CLUSTER JOIN (see cluster mode above).
 func cmdCluster(x *exec) {
+	if clusterAdmin(x) { // NODES, INFO, FORGET, FAILOVER; JOIN's SECRET (cmd_cluster_admin.go)
+		return
+	}
 	if bytes.EqualFold(x.args[1], []byte("status")) {
 		cmdClusterStatus(x) // cluster_status.go
 		return

@@ -59,7 +59,18 @@ func (x *exec) writeCommandInfo(c *command) {
 	x.c.WriteInt(c.first)
 	x.c.WriteInt(c.last)
 	x.c.WriteInt(c.step)
-	for range 4 {
+	cats := c.categories()
+	var names []string
+	for i, n := range catNames {
+		if cats&(1<<i) != 0 {
+			names = append(names, "@"+n)
+		}
+	}
+	x.c.WriteArray(len(names)) // ACL categories (acl.go)
+	for _, n := range names {
+		x.c.WriteString(n)
+	}
+	for range 3 {
 		x.c.WriteArray(0)
 	}
 }

@@ -7,7 +7,9 @@ func init() {
 		&command{name: "select", arity: 2, flags: flagFast, run: cmdSelect},
 		&command{name: "quit", arity: -1, flags: flagFast | flagMultiCtl, run: cmdQuit},
 		&command{name: "hello", arity: -1, flags: flagFast | flagNoMulti, run: cmdHello},
-		&command{name: "client", arity: -2, flags: flagAdmin | flagNoMulti, run: cmdClient},
+		// CLIENT has only harmless subcommands here: ACL puts it with the
+		// connection commands, not the admin ones.
+		&command{name: "client", arity: -2, flags: flagNoMulti, cats: catConnection, run: cmdClient},
 	)
 }
 
@@ -59,17 +61,30 @@ func cmdHello(x *exec) {
 			return
 		}
 	}
+	var user, pass, name []byte
 	for i := 2; i < len(x.args); i++ {
 		switch {
 		case eqFold(x.args[i], "auth") && i+2 < len(x.args):
-			i += 2 // no authentication: accept any credentials
+			user, pass = x.args[i+1], x.args[i+2]
+			i += 2
 		case eqFold(x.args[i], "setname") && i+1 < len(x.args):
-			x.s.name = string(x.args[i+1])
+			name = x.args[i+1]
 			i++
 		default:
 			x.c.WriteError(errSyntax)
 			return
 		}
+	}
+	switch {
+	case user != nil && !x.srv.authenticate(x.s, x.c.RemoteAddr(), string(user), string(pass)):
+		x.c.WriteError(errWrongPass)
+		return
+	case user == nil && !x.s.authed && x.srv.acl.authRequired():
+		x.c.WriteError(errHelloNoAuth)
+		return
+	}
+	if name != nil {
+		x.s.name = string(name)
 	}
 	x.c.WriteArray(14)
 	for _, kv := range [][2]string{{"server", "redis"}, {"version", redisVersion}} {

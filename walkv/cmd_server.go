@@ -50,6 +50,11 @@ func (x *exec) configParams() [][2]string {
 	}
 }
 
+// allConfigParams are the DB's and the server's parameters.
+func (x *exec) allConfigParams() [][2]string {
+	return append(x.configParams(), x.srv.serverParams()...)
+}
+
 // cmdConfig serves CONFIG GET pattern..., CONFIG SET appendfsync value and
 // CONFIG RESETSTAT.
 func cmdConfig(x *exec) {
@@ -57,7 +62,7 @@ func cmdConfig(x *exec) {
 	switch {
 	case eqFold(sub, "get") && len(x.args) >= 3:
 		var out []string
-		for _, p := range x.configParams() {
+		for _, p := range x.allConfigParams() {
 			for _, pat := range x.args[2:] {
 				if globMatch(strings.ToLower(string(pat)), p[0]) {
 					out = append(out, p[0], p[1])
@@ -76,6 +81,14 @@ func cmdConfig(x *exec) {
 }
 
 func (x *exec) configSet(param, value string) {
+	if ok, msg := x.srv.configSetServer(strings.ToLower(param), value); ok {
+		if msg != "" {
+			x.c.WriteError(msg)
+		} else {
+			x.c.WriteString("OK")
+		}
+		return
+	}
 	if !strings.EqualFold(param, "appendfsync") {
 		x.c.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + clip(param) + "'")
 		return

@@ -45,6 +45,12 @@ type command struct {
 	// specification; last -1 means the last argument).
 	first, last, step int
 	run               func(x *exec)
+	// cats adds ACL categories to those derived from flags and name
+	// (see command.categories); usually zero.
+	cats aclCat
+	// keys, if set, returns the key argument indexes for commands whose
+	// keys first, last and step cannot describe; ACL key checks use it.
+	keys func(args [][]byte) []int
 }
 
 func (c *command) has(f cmdFlags) bool { return c.flags&f != 0 }

@@ -2,15 +2,12 @@ package walkv
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/tidwall/redcon"
 )
-
-// maxQueryBuffer bounds the request bytes a connection may have received
-// and not yet run (Redis's client-query-buffer-limit): a client that
-// pipelines past it while its replies wait for durability is closed.
-const maxQueryBuffer = 1 << 30
 
 // keepBuffer is the capacity a connection keeps of its request and reply
 // buffers between requests; larger ones are dropped once used.
@@ -45,6 +42,20 @@ type conn struct {
 
 	work []byte // cluster mode: the complete requests the goroutine runs
 
+	// Limits (see security.go); the loop's, but outQueued, softSince and
+	// overLimit are the goroutine's while busy.
+	outQueued  int64        // bytes gnet held unsent when serving began
+	softSince  time.Time    // when the output soft limit was first exceeded
+	overLimit  bool         // closed for its output limit: replies dropped
+	memUse     int64        // bytes counted in Server.clientMem
+	outUse     int64        // reply bytes (buf and gnet's) when last seen by the loop
+	released   bool         // memUse given back for good
+	lastActive atomic.Int64 // Unix ns of the last bytes received
+	overSoft   atomic.Bool  // over the output soft limit: housekeeping wakes it
+	bridge     *bridged     // a TLS connection's relay, nil for plain TCP
+	yieldAt    int          // single-node serve: stop a turn at this many reply bytes (0: never)
+	yielded    bool         // the turn stopped at yieldAt with requests left
+
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
 	finished bool // that goroutine is done; the loop takes them back
@@ -60,16 +71,33 @@ type handler struct {
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	id, ok := h.srv.register()
+	remote := gc.RemoteAddr()
+	b, _ := gc.Context().(*bridged) // a TLS connection (see tls.go)
+	if b != nil {
+		remote = b.remote
+	}
+	if msg := h.srv.admit(remote); msg != "" {
+		return redcon.AppendError(nil, msg), gnet.Close
+	}
+	id, ok, full := h.srv.register()
+	if full {
+		return redcon.AppendError(nil, errMaxClients), gnet.Close
+	}
 	if !ok {
 		return nil, gnet.Close
 	}
-	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk)}}
+	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
-	if a := gc.RemoteAddr(); a != nil {
-		c.addr = a.String()
+	c.bridge = b
+	h.srv.startSession(&c.s)
+	if remote != nil {
+		c.addr = remote.String()
 	}
+	c.lastActive.Store(time.Now().UnixNano())
 	gc.SetContext(c)
+	h.srv.mu.Lock()
+	h.srv.live[c] = struct{}{}
+	h.srv.mu.Unlock()
 	return nil, gnet.None
 }
 
@@ -77,6 +105,11 @@ func (h *handler) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c, ok := gc.Context().(*conn)
 	if !ok {
 		return gnet.None // refused in OnOpen
+	}
+	if c.bridge != nil {
+		// The relay forwards what the loop flushes, then ends; a client
+		// that does not read gets a second for it (see tls.go).
+		_ = c.bridge.raw.SetWriteDeadline(time.Now().Add(tlsCloseGrace))
 	}
 	c.mu.Lock()
 	c.closed = true
@@ -98,19 +131,33 @@ func (c *conn) cleanup() {
 	if c.blocked != nil {
 		c.srv.db.dropWaiter(c.blocked)
 	}
-	c.srv.unregister()
+	c.releaseMem()
+	c.srv.unregister(c)
 }
 
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
+	c.mu.Lock()
+	closed := c.closed
+	busy := c.busy && !c.finished // buf is a goroutine's: see account
+	c.mu.Unlock()
+	if closed {
+		return gnet.None // a late wake (see wakeIfOpen)
+	}
 	if data, _ := gc.Next(-1); len(data) > 0 && c.violation == nil {
+		c.lastActive.Store(time.Now().UnixNano())
 		n, err := c.sc.feed(data)
 		if err != nil {
 			c.violation = err // keep what came before it: those commands still run
 		}
 		c.in = append(c.in, data[:n]...)
 	}
-	if len(c.in) > maxQueryBuffer {
+	if int64(len(c.in)) > c.srv.lim.queryBuf.Load() {
+		c.srv.limStats.queryClosed.Add(1)
+		c.srv.db.opts.Logger.Warn("walkv: client closed for reaching the max query buffer length", "client", c.addr, "bytes", len(c.in))
+		return gnet.Close
+	}
+	if c.account(busy) {
 		return gnet.Close
 	}
 	if c.syncing || c.blocked != nil {
@@ -125,6 +172,7 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	finished := c.finished
 	c.busy, c.finished, c.received = false, false, false
 	c.mu.Unlock()
+	c.outQueued = int64(gc.OutboundBuffered()) // for the output limit (the turn is the loop's again)
 	if finished {
 		if c.s.broken {
 			return gnet.Close // a reply must not be sent (see session.broken)
@@ -141,17 +189,46 @@ func (c *conn) serve() gnet.Action {
 	if c.srv.db.clustered() {
 		return c.serveAsync()
 	}
+	c.yieldAt, c.yielded = yieldBytes, false
 	if rest := c.run(c.in); len(rest) < len(c.in) {
 		c.in = c.in[:copy(c.in, rest)]
 	}
-	if c.violation != nil && !c.closing && !c.s.broken && c.blocked == nil {
+	c.yieldAt = 0
+	if c.violation != nil && !c.closing && !c.s.broken && !c.yielded && c.blocked == nil {
 		c.reject()
 	}
 	if cap(c.in) > keepBuffer && len(c.in) < keepBuffer {
 		c.in = append([]byte(nil), c.in...)
 	}
-	return c.settle()
+	act := c.settle()
+	if c.yielded && act == gnet.None && !c.syncing && c.blocked == nil {
+		// Serve the rest on a later turn. Woken now, gnet would run it
+		// in the same round of its task queue, before polling the other
+		// connections again; a wake from a timer lands after the poll.
+		time.AfterFunc(yieldDelay, c.wakeIfOpen)
+	}
+	return act
 }
+
+// yieldDelay is how long a connection that yielded waits for its next
+// turn: long enough for its loop to poll the other connections.
+const yieldDelay = 50 * time.Microsecond
+
+// wakeIfOpen asks the loop to serve c again unless it closed.
+func (c *conn) wakeIfOpen() {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed {
+		_ = c.gc.Wake(nil)
+	}
+}
+
+// yieldBytes is how many reply bytes one turn of a connection builds
+// before its loop serves the others (the rest of its pipeline runs on the
+// next turn): a pipeline of large replies does not stall the loop, and
+// the output buffer limit sees the replies as they queue.
+const yieldBytes = 1 << 20
 
 // run runs the complete requests at the front of in and returns the rest.
 // Arguments alias in: a command that keeps one past its run copies it
@@ -170,6 +247,12 @@ func (c *conn) run(in []byte) (rest []byte) {
 		c.args, in = args, left
 		if len(args) > 0 {
 			c.srv.dispatch(&c.s, c, args)
+		}
+		if c.overOutputLimit(time.Now) {
+			c.dropForOutput()
+		} else if c.yieldAt > 0 && len(c.buf) >= c.yieldAt {
+			c.yielded = true
+			break
 		}
 	}
 	clear(c.args) // pin nothing of in
@@ -236,7 +319,7 @@ func (c *conn) finish() {
 // send writes buf to the client, and closes the connection after it if
 // closing.
 func (c *conn) send() gnet.Action {
-	if len(c.buf) > 0 {
+	if len(c.buf) > 0 && !c.overLimit {
 		_, _ = c.gc.Write(c.buf) // gnet buffers what the socket does not take
 	}
 	if cap(c.buf) > keepBuffer {
@@ -244,6 +327,14 @@ func (c *conn) send() gnet.Action {
 	}
 	c.buf = c.buf[:0]
 	if c.closing {
+		return gnet.Close
+	}
+	c.outQueued = int64(c.gc.OutboundBuffered())
+	if c.overOutputLimit(time.Now) {
+		c.dropForOutput()
+		return gnet.Close
+	}
+	if c.account(false) {
 		return gnet.Close
 	}
 	return gnet.None

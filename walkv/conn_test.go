@@ -279,6 +279,9 @@ func FuzzRequests(f *testing.F) {
 	}
 	f.Cleanup(func() { db.Close() })
 	srv := &Server{db: db, done: make(chan struct{})} // SHUTDOWN closes done
+	if err := srv.initLimits(); err != nil {
+		f.Fatal(err)
+	}
 	f.Add([]byte("SHUTDOWN NOSAVE\r\nPING\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := &conn{srv: srv, sc: reqScanner{maxBulk: int64(db.opts.MaxBulk)}}

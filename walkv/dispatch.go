@@ -25,6 +25,12 @@ func (srv *Server) waitDurable(s *session) {
 func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	srv.db.stats.commands.Add(1)
 	cmd := lookup(args[0])
+	if cmd != nil && cmd.arityOK(len(args)) && !srv.admitCommand(s, c, cmd, args) {
+		if s.multi && !cmd.has(flagMultiCtl) {
+			s.multiErr = true
+		}
+		return
+	}
 	if s.multi && (cmd == nil || !cmd.has(flagMultiCtl)) {
 		srv.enqueue(s, c, cmd, args)
 		return
@@ -37,6 +43,19 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	default:
 		srv.run(s, c, cmd, args)
 	}
+}
+
+// admitCommand applies access control and maxmemory to a command about
+// to run or be queued; it replies the refusal and returns false.
+func (srv *Server) admitCommand(s *session, c redcon.Conn, cmd *command, args [][]byte) bool {
+	if !srv.permit(s, c, cmd, args) {
+		return false
+	}
+	if srv.denyOOM(cmd) {
+		c.WriteError(errOOM)
+		return false
+	}
+	return true
 }
 
 // enqueue queues a command inside MULTI, or rejects it and dooms the

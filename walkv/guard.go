@@ -1,6 +1,9 @@
 package walkv
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // Request limits (Redis's): a multibulk request has at most
 // maxMultibulk arguments; an inline request line is at most maxInline
@@ -16,6 +19,9 @@ var (
 	errBulkLength      = errors.New("ERR Protocol error: invalid bulk length")
 	errMultibulkLength = errors.New("ERR Protocol error: invalid multibulk length")
 	errInlineTooBig    = errors.New("ERR Protocol error: too big inline request")
+	// errRequestTooLarge: in cluster mode, a request whose arguments
+	// cannot fit one log entry (see entrylimit.go).
+	errRequestTooLarge = errors.New("ERR Protocol error: request larger than a log entry can hold")
 )
 
 // Scanner states.
@@ -43,6 +49,12 @@ type reqScanner struct {
 	lineLen int   // bytes of the current line
 	args    int64 // bulk strings left in the request
 	skip    int64 // bytes left of the current bulk string and its CRLF
+
+	// maxReq, if positive, bounds a multibulk request's encoded size in a
+	// cluster entry: each argument counts its length plus a length
+	// prefix (reqBytes so far).
+	maxReq   int64
+	reqBytes int64
 }
 
 // feed consumes p and returns len(p), or the number of bytes before the
@@ -134,12 +146,16 @@ func (sc *reqScanner) endLine() error {
 		case sc.num > maxMultibulk:
 			return errMultibulkLength
 		default:
-			sc.args, sc.state = sc.num, scBulkStart
+			sc.args, sc.state, sc.reqBytes = sc.num, scBulkStart, 0
 		}
 		return nil
 	}
 	if sc.neg || sc.num > sc.maxBulk {
 		return errBulkLength
+	}
+	sc.reqBytes += sc.num + binary.MaxVarintLen64
+	if sc.maxReq > 0 && sc.reqBytes > sc.maxReq {
+		return errRequestTooLarge
 	}
 	sc.skip, sc.state = sc.num+2, scBody
 	return nil

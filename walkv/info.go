@@ -10,7 +10,7 @@ import (
 )
 
 // infoSections are INFO's sections in output order.
-var infoSections = []string{"server", "clients", "persistence", "stats", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "keyspace"}
 
 // info renders the INFO reply for the named sections (all for none,
 // "all", "default" or "everything"). REQUIRES: DB.mu held.
@@ -49,17 +49,20 @@ func (srv *Server) infoSection(sec string) []infoField {
 			{"uptime_in_days", int64(time.Since(db.start).Hours() / 24)},
 		}
 	case "clients":
-		return []infoField{{"connected_clients", db.stats.clients.Load()}, {"blocked_clients", db.blk.n}}
+		return []infoField{{"connected_clients", db.stats.clients.Load()}, {"blocked_clients", db.blk.n},
+			{"maxclients", srv.lim.maxClients.Load()}, {"walkv_clients_buffer_bytes", srv.clientMem.Load()}}
+	case "memory":
+		return srv.memoryInfo()
 	case "persistence":
 		return srv.persistenceInfo()
 	case "stats":
-		return []infoField{
+		return append([]infoField{
 			{"total_connections_received", db.stats.connections.Load()},
 			{"total_commands_processed", db.stats.commands.Load()},
 			{"expired_keys", db.stats.expired.Load()},
 			{"keyspace_hits", db.stats.hits.Load()}, {"keyspace_misses", db.stats.misses.Load()},
 			{"walkv_fsync_requests", db.dur.syncs.Load()},
-		}
+		}, srv.securityStats()...)
 	case "keyspace":
 		if n := db.ks.len(); n > 0 {
 			return []infoField{{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, db.ks.expires())}}

@@ -35,7 +35,10 @@ func TestInfo(t *testing.T) {
 	}
 	e.runSteps([]step{
 		{"CONFIG GET *", []any{"appendfsync", "always", "appendonly", "yes", "save", "", "databases", "1",
-			"proto-max-bulk-len", "536870912", "walkv-snapshot-log-bytes", "67108864"}},
+			"proto-max-bulk-len", "536870912", "walkv-snapshot-log-bytes", "67108864",
+			"requirepass", "", "protected-mode", "yes", "maxclients", "10000", "timeout", "0", "maxmemory", "0",
+			"maxmemory-policy", "noeviction", "maxmemory-clients", "0", "client-query-buffer-limit", "1073741824",
+			"client-output-buffer-limit", "normal 1073741824 0 0 pubsub 33554432 8388608 60", "aclfile", ""}},
 		{"CONFIG GET APPEND* save", []any{"appendfsync", "always", "appendonly", "yes", "save", ""}},
 		{"FLUSHALL", "OK"},
 	})

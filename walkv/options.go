@@ -130,6 +130,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.MaxBulk < 0 || c.MaxBulk > MaxMaxBulk {
 		return c, fmt.Errorf("%w: MaxBulk %d outside (0, %d]", ErrInvalidOption, c.MaxBulk, MaxMaxBulk)
 	}
+	if err := capBulkToLog(&c); err != nil { // cluster mode: see entrylimit.go
+		return c, err
+	}
 	if c.ExpireInterval == 0 {
 		c.ExpireInterval = DefaultExpireInterval
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -61,6 +62,21 @@ type Server struct {
 	cond   sync.Cond
 	conns  int // connections not yet cleaned up (see conn.cleanup)
 	nextID int64
+	live   map[*conn]struct{} // the connections counted in conns, for idle timeout
+
+	// Access control and limits (see acl.go, security.go).
+	acl        *aclStore
+	lim        limits
+	limStats   limitStats
+	clientMem  atomic.Int64  // bytes of all clients' buffers, for maxmemory-clients
+	usedMemory atomic.Int64  // sampled heap bytes, for maxmemory
+	freeOS     atomic.Bool   // a client with big buffers closed: return memory to the OS
+	housekept  chan struct{} // closed when housekeeping returned
+
+	// TLS (see tls.go).
+	tlsLns   []net.Listener // guarded by mu
+	bridges  sync.WaitGroup // TLS accept loops and relays
+	enrollMu sync.RWMutex   // held for reading while a TLS connection is enrolled
 }
 
 // ServerOptions configures a Server; nil means defaults.
@@ -78,6 +94,34 @@ type ServerOptions struct {
 	// unless the GOMAXPROCS environment variable is set. Close gives
 	// GOMAXPROCS back to the runtime's default.
 	AutoProcs bool
+
+	// Access control (see Access control in acl.go). RequirePass is the
+	// default user's password (Redis's requirepass); default none. ACLFile
+	// is a file of users loaded at start and by ACL LOAD (Redis's aclfile
+	// format); default none. NoProtectedMode turns protected mode off
+	// (Redis's protected-mode no); by default connections from other hosts
+	// are refused while the default user has no password.
+	RequirePass     string
+	ACLFile         string
+	NoProtectedMode bool
+
+	// Limits (see security.go; Redis's names). MaxClients: default
+	// DefaultMaxClients. Timeout: idle connections are closed after it;
+	// default 0, never. MaxMemory: bytes of heap beyond which writes
+	// that may grow the dataset are refused; default 0, none.
+	// QueryBufferLimit: default DefaultQueryBufferLimit.
+	// OutputLimitNormal and OutputLimitPubsub: client-output-buffer-limit
+	// of the two classes; zero means the default (normal: hard
+	// DefaultOutputHardLimit; pubsub: 32 MiB hard, 8 MiB soft for 60 s).
+	// MaxMemoryClients: cap on all clients' buffers together; default 0,
+	// none.
+	MaxClients        int
+	Timeout           time.Duration
+	MaxMemory         int64
+	QueryBufferLimit  int64
+	OutputLimitNormal OutputLimit
+	OutputLimitPubsub OutputLimit
+	MaxMemoryClients  int64
 }
 
 // DefaultEventLoops is one event loop per two CPUs, at least one. The
@@ -106,9 +150,13 @@ func Listen(db *DB, addr string, opts *ServerOptions) (*Server, error) {
 // Serve starts serving db on ln in the background and takes ownership of
 // ln.
 func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
-	srv := &Server{db: db, ln: ln, accepted: make(chan struct{}), stopping: make(chan struct{}), done: make(chan struct{})}
+	srv := &Server{db: db, ln: ln, accepted: make(chan struct{}), stopping: make(chan struct{}), done: make(chan struct{}),
+		live: map[*conn]struct{}{}, housekept: make(chan struct{})}
 	if opts != nil {
 		srv.cfg = *opts
+	}
+	if err := srv.initLimits(); err != nil {
+		return nil, err
 	}
 	srv.cond.L = &srv.mu
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && srv.cfg.Port == 0 {
@@ -141,6 +189,7 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 		srv.procs.apply(db)
 	}
 	go srv.acceptLoop()
+	go srv.housekeeping()
 	return srv, nil
 }
 
@@ -199,24 +248,30 @@ func (srv *Server) Addr() net.Addr { return srv.ln.Addr() }
 // Done is closed when a client sends SHUTDOWN.
 func (srv *Server) Done() <-chan struct{} { return srv.done }
 
-// register counts a new connection, or refuses it while closing.
-func (srv *Server) register() (id int64, ok bool) {
+// register counts a new connection, or refuses it while closing or at
+// maxclients (full).
+func (srv *Server) register() (id int64, ok, full bool) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.stopped() {
-		return 0, false
+		return 0, false, false
+	}
+	if int64(srv.conns) >= srv.lim.maxClients.Load() {
+		srv.limStats.rejected.Add(1)
+		return 0, false, true
 	}
 	srv.conns++
 	srv.nextID++
 	srv.db.stats.connections.Add(1)
 	srv.db.stats.clients.Add(1)
-	return srv.nextID, true
+	return srv.nextID, true, false
 }
 
 // unregister counts a connection gone, once its cleanup ran.
-func (srv *Server) unregister() {
+func (srv *Server) unregister(c *conn) {
 	srv.db.stats.clients.Add(-1)
 	srv.mu.Lock()
+	delete(srv.live, c)
 	srv.conns--
 	srv.cond.Broadcast()
 	srv.mu.Unlock()
@@ -233,14 +288,22 @@ func (srv *Server) Close() error {
 		return ErrClosed
 	}
 	close(srv.stopping)
+	tlsLns := srv.tlsLns
 	srv.mu.Unlock()
+	for _, ln := range tlsLns {
+		ln.Close()
+	}
 	err := srv.ln.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	<-srv.accepted
+	<-srv.housekept
 	srv.enrolling.Wait() // a loop must run until it took the connection
-	srv.stopLoops()      // closes every connection
+	srv.enrollMu.Lock()  // no TLS connection is being enrolled, nor will be
+	srv.enrollMu.Unlock()
+	srv.stopLoops() // closes every connection
+	srv.bridges.Wait()
 	srv.mu.Lock()
 	for srv.conns > 0 { // queued connections are cleaned up once released
 		srv.cond.Wait()

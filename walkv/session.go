@@ -8,6 +8,13 @@ import "github.com/tidwall/redcon"
 type session struct {
 	id   int64
 	name string
+	// user is the ACL user the connection runs as; authed says whether it
+	// authenticated (or needed not to): see Access control in acl.go.
+	user   *aclUser
+	authed bool
+	// pubsub puts the connection in the pubsub class of
+	// client-output-buffer-limit (set by SUBSCRIBE, when there is one).
+	pubsub bool
 	// pending is the largest transaction id a reply already written on
 	// this connection may depend on (its own writes, or state it read).
 	// Under appendfsync always, the replies are flushed to the client only

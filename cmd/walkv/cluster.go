@@ -78,6 +78,7 @@ type replicator struct {
 	mu         sync.RWMutex
 	members    map[string]string // replicated: node ID -> client address
 	registerMu sync.Mutex        // one self-registration at a time
+	joinSecret string            // CLUSTER JOIN must present it, if set (security.go)
 }
 
 func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
@@ -274,13 +275,16 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
-	rep := &replicator{self: o.addr, seeds: map[string]string{}, members: map[string]string{}}
+	rep := &replicator{self: o.addr, seeds: map[string]string{}, members: map[string]string{}, joinSecret: o.sec.clusterSecret}
 	cfg := raftlog.NodeConfig{ID: o.nodeID, RaftAddr: o.raftAddr, Dir: o.dir, Bootstrap: o.bootstrap,
 		TrailingLogs: o.trailingLogs, SnapshotThreshold: o.snapshotThreshold, SnapshotInterval: o.snapshotInterval,
 		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster}
 	for _, p := range peers {
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})
+	}
+	if err := o.sec.configureNode(&cfg); err != nil { // TLS, recovery: security.go
+		return nil, nil, err
 	}
 	opts.Replicator = rep
 	switch {
@@ -310,7 +314,7 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	if join != "" && !rep.node.HasState() {
 		ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 		defer cancel()
-		if err := joinCluster(ctx, join, o.nodeID, o.raftAddr, o.addr); err != nil {
+		if err := joinCluster(ctx, join, o.nodeID, o.raftAddr, o.addr, o.sec.joinCreds()); err != nil {
 			return nil, nil, errors.Join(err, rep.node.Shutdown(), db.Close())
 		}
 	}
@@ -320,11 +324,11 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 // joinCluster sends CLUSTER JOIN to the member at addr, following MOVED
 // to the leader and retrying transient failures (no leader yet,
 // connection refused) until ctx is done.
-func joinCluster(ctx context.Context, addr, id, raftAddr, clientAddr string) error {
+func joinCluster(ctx context.Context, addr, id, raftAddr, clientAddr string, creds joinCreds) error {
 	target := addr
 	var last error
 	for {
-		reply, err := sendCommand(ctx, target, "CLUSTER", "JOIN", id, raftAddr, clientAddr)
+		reply, err := creds.send(ctx, target, "CLUSTER", "JOIN", id, raftAddr, clientAddr) // security.go
 		switch {
 		case err != nil:
 			last, target = err, addr

@@ -35,6 +35,8 @@ type options struct {
 	trailingLogs      uint64
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
+
+	sec securityOptions // access control, limits, TLS (security.go)
 }
 
 // usageError marks errors in the command line.
@@ -75,6 +77,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often raft checks the snapshot threshold (0: raft's default)")
+	securityFlags(fs, &o.sec)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -86,6 +89,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if o.ioThreads < 1 {
 		return o, usageError{fmt.Errorf("--io-threads %d: need at least 1", o.ioThreads)}
+	}
+	if err := o.sec.check(); err != nil {
+		return o, usageError{err}
 	}
 	f, err := walkv.ParseFsync(*fsync)
 	if err != nil {
@@ -102,6 +108,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, usageError{errors.New("--bootstrap and --join exclude each other")}
 	case !o.bootstrap && o.join == "" && o.peers == "":
 		return o, usageError{errors.New("--node-id needs --bootstrap, --join or --peers")}
+	case o.sec.recover && o.peers == "":
+		return o, usageError{errors.New("--recover needs --peers (the surviving members)")}
 	}
 	return o, nil
 }
@@ -139,9 +147,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// AutoProcs), unless the environment sets GOMAXPROCS; in cluster mode
 	// raft's goroutines need the Ps.
 	auto := node == nil && os.Getenv("GOMAXPROCS") == ""
-	srv, err := walkv.Listen(db, o.addr, &walkv.ServerOptions{EventLoops: o.ioThreads, AutoProcs: auto})
+	so, _ := o.sec.serverOptions() // checked by parseFlags
+	so.EventLoops, so.AutoProcs = o.ioThreads, auto
+	warnExposure(&o, &so, stderr)
+	srv, err := walkv.Listen(db, o.addr, &so)
 	if err != nil {
 		return errors.Join(err, closeDB())
+	}
+	if err := serveTLS(srv, o.addr, &o.sec, stdout); err != nil {
+		return errors.Join(err, srv.Close(), closeDB())
 	}
 	mode := "appendfsync " + o.fsync.String()
 	if node != nil {

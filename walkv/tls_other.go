@@ -1,0 +1,12 @@
+//go:build !unix
+
+package walkv
+
+import (
+	"errors"
+	"net"
+)
+
+func socketPair() (a, b net.Conn, err error) {
+	return nil, nil, errors.New("walkv: TLS needs Unix socket pairs")
+}
