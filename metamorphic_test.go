@@ -32,24 +32,24 @@ const (
 	// that fails part way leaves the log inconsistent (Read panics under the
 	// mutex, then everything deadlocks). Gate: no fault is injected while a
 	// TruncateBack runs.
-	knownDefect1FailedTruncateBack = true
+	knownDefect1FailedTruncateBack = false
 	// knownDefect2VerifyCallback: TruncateBack waits for Verify's segment
 	// pins while holding the mutex, so a progress callback that calls into
 	// the log deadlocks. Gate: the callback does not call into the log.
-	knownDefect2VerifyCallback = true
+	knownDefect2VerifyCallback = false
 	// knownDefect3NoCopyUnmapped: TruncateBack re-cuts and unmaps a sealed
 	// segment while NoCopy slices of entries it keeps are in use (SIGSEGV
 	// with mmap). Gate: NoCopy is not used with a memory-mapping FS.
-	knownDefect3NoCopyUnmapped = true
+	knownDefect3NoCopyUnmapped = false
 	// knownDefect4VerifyLive: Verify reads the tail's sealed state without
 	// the mutex while rotation seals it (a data race and false ErrCorrupt).
 	// Gate: Verify runs excluded from writers and truncations (a test-side
 	// lock).
-	knownDefect4VerifyLive = true
+	knownDefect4VerifyLive = false
 	// knownDefect5SegmentsRace: Segments reads a lazily opened segment's
 	// index offset while a Read opens it. Gate: Segments runs excluded from
 	// readers, iterators and Verify (test-side locks).
-	knownDefect5SegmentsRace = true
+	knownDefect5SegmentsRace = false
 	// knownDefectVerifySplitBatch (not in issue 13's list; found by this
 	// test): TruncateBack(k) with k inside a batch seals the cut segment
 	// ending in the batch's More records, and Verify then reports
