@@ -12,6 +12,7 @@ type kind uint8
 const (
 	kindString kind = 1
 	kindHash   kind = 2
+	kindZSet   kind = 5
 )
 
 // String returns the name TYPE replies with.
@@ -21,6 +22,8 @@ func (k kind) String() string {
 		return "string"
 	case kindHash:
 		return "hash"
+	case kindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -38,6 +41,7 @@ type item struct {
 	expire int64 // deadline, Unix milliseconds; 0 = none
 	str    []byte
 	fields map[string][]byte
+	z      *zset // kindZSet
 	gen    uint64
 }
 
@@ -51,6 +55,9 @@ func (it *item) clone(gen uint64) *item {
 	c.gen = gen
 	if c.fields != nil {
 		c.fields = maps.Clone(c.fields)
+	}
+	if c.z != nil {
+		c.z = c.z.copy()
 	}
 	return &c
 }

@@ -81,7 +81,7 @@ func opRedisKey(op txn.Op) (string, bool) {
 	switch op.Key[0] {
 	case tagKey, tagExpire, tagAppend:
 		return string(op.Key[1:]), true
-	case tagField:
+	case tagField, tagZMember:
 		key, _, err := splitFieldKey(op.Key)
 		return key, err == nil
 	}
@@ -115,6 +115,8 @@ func (ks *keyspace) apply(op txn.Op) error {
 		return nil
 	case tag == tagField:
 		return ks.applyField(op, put)
+	case tag == tagZMember:
+		return ks.applyZMember(op, put)
 	case tag == tagExpire:
 		return ks.applyExpire(string(op.Key[1:]), op.Value, put)
 	case tag == tagAppend && put:
@@ -127,12 +129,14 @@ func (ks *keyspace) apply(op txn.Op) error {
 }
 
 func (ks *keyspace) applySetKey(key string, v []byte) error {
-	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash) {
+	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash && kind(v[0]) != kindZSet) {
 		return fmt.Errorf("%w: bad value header for key %q", ErrCorruptLog, key)
 	}
 	it := ks.newItem(key, kind(v[0]))
 	if it.kind == kindString {
 		it.str = v[1:]
+	} else if it.kind == kindZSet {
+		it.z = newZSetFromHeader(v[1:])
 	} else {
 		it.fields = make(map[string][]byte)
 	}

@@ -66,6 +66,9 @@ func appendSnapEntry(b []byte, it *item) []byte {
 	if it.kind == kindString {
 		return appendLenBytes(b, it.str)
 	}
+	if it.kind == kindZSet {
+		return appendZSetEntry(b, it)
+	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(it.fields)))
 	for f, v := range it.fields {
 		b = appendLenBytes(b, []byte(f))
@@ -183,7 +186,7 @@ func (sr *snapReader) header() (snapHeader, error) {
 }
 
 func (sr *snapReader) entry(k kind) (*item, error) {
-	if k != kindString && k != kindHash {
+	if k != kindString && k != kindHash && k != kindZSet {
 		return nil, corruptSnap("unknown entry kind %d", k)
 	}
 	exp, err := sr.u64()
@@ -198,6 +201,9 @@ func (sr *snapReader) entry(k kind) (*item, error) {
 	if k == kindString {
 		it.str, err = sr.lenBytes()
 		return it, err
+	}
+	if k == kindZSet {
+		return it, sr.zsetEntry(it)
 	}
 	return it, sr.fields(it)
 }

@@ -1,0 +1,293 @@
+package walkv
+
+import (
+	"fmt"
+	"math/rand"
+	"strconv"
+)
+
+// Sorted-set commands for the differential test against redis-server
+// (see redisdiff_test.go): ZADD and friends with edge-case scores, ranges
+// and counts, on keys shared with the other families (so WRONGTYPE
+// comes up), plus "zlex", a key whose members all have score 0, for the
+// lexicographic commands (whose result Redis leaves unspecified when
+// scores differ).
+
+func init() {
+	diffFamilies = append(diffFamilies, diffFamily{name: "zset", gen: genZset, normalize: normZset})
+}
+
+const zlexKey = "zlex"
+
+func pick(r *rand.Rand, s ...string) string { return s[r.Intn(len(s))] }
+
+// zScore returns a score argument: mostly valid, sometimes not.
+func zScore(r *rand.Rand) string {
+	if r.Intn(12) == 0 {
+		return pick(r, "nan", "abc", "", "1e400", " 1", "0x10", "1e-400", "(1", "1 ", "+inf", "-0", "4.9e-324", "1e-310", "0x1p-2", "1.", ".5", "+2", "inf", "-inf", "Infinity")
+	}
+	return pick(r, "0", "1", "2", "3", "-1", "-2", "1.5", "2.5", "-0.5", "10", "100", "0.1", "0.2", "1e3", "inf", "-inf", "3.0")
+}
+
+func zMember(r *rand.Rand) string { return pick(r, "a", "b", "c", "d", "e", "f", "g", "h", "") }
+
+func zRangeScore(r *rand.Rand) string {
+	if r.Intn(10) == 0 {
+		return pick(r, "x", "(x", "", "(", " 2", "nan", "(nan", "1e400", "[1", "2 ")
+	}
+	return pick(r, "-inf", "+inf", "inf", "(-inf", "(+inf", "0", "(0", "1", "(1", "1.5", "(1.5", "2", "(2", "3", "(3", "-1", "10", "(100")
+}
+
+func zLex(r *rand.Rand) string {
+	if r.Intn(10) == 0 {
+		return pick(r, "a", "", "+x", "-x", "[", "(")
+	}
+	return pick(r, "-", "+", "[a", "(a", "[b", "(b", "[c", "(c", "[d", "(e", "[f", "(g", "[h", "[", "(")
+}
+
+func zIndex(r *rand.Rand) string {
+	if r.Intn(15) == 0 {
+		return pick(r, "x", "1.5", "", "9223372036854775807", "-9223372036854775808", "99999999999999999999")
+	}
+	return pick(r, "0", "1", "2", "3", "-1", "-2", "-3", "5", "-5", "10", "-10", "100", "-100")
+}
+
+func zCount(r *rand.Rand) string {
+	if r.Intn(10) == 0 {
+		return pick(r, "x", "-1", "-5", "9223372036854775807", "-9223372036854775808", "")
+	}
+	return pick(r, "0", "1", "2", "3", "5", "10", "100")
+}
+
+// zKeys returns "numkeys key ..." with 1 to 3 keys (sometimes a bad
+// numkeys).
+func zKeys(r *rand.Rand) []string {
+	n := 1 + r.Intn(3)
+	ks := []string{strconv.Itoa(n)}
+	if r.Intn(15) == 0 {
+		ks[0] = pick(r, "0", "-1", "x", "10")
+	}
+	for range n {
+		ks = append(ks, diffKey(r))
+	}
+	return ks
+}
+
+func genZset(r *rand.Rand) []string {
+	k := diffKey(r)
+	switch r.Intn(40) {
+	case 0, 1, 2, 3, 4:
+		c := []string{"ZADD", k}
+		for _, f := range []string{"NX", "XX", "GT", "LT", "CH", "INCR"} {
+			if r.Intn(8) == 0 {
+				c = append(c, pick(r, f, lowerASCII(f)))
+			}
+		}
+		for range 1 + r.Intn(4) {
+			c = append(c, zScore(r), zMember(r))
+		}
+		if r.Intn(20) == 0 {
+			c = c[:len(c)-1]
+		}
+		return c
+	case 5:
+		c := []string{"ZADD", zlexKey}
+		for range 1 + r.Intn(4) {
+			c = append(c, "0", zMember(r))
+		}
+		return c
+	case 6:
+		return []string{"ZINCRBY", k, zScore(r), zMember(r)}
+	case 7:
+		c := []string{"ZREM", k}
+		for range 1 + r.Intn(3) {
+			c = append(c, zMember(r))
+		}
+		return c
+	case 8:
+		return []string{"ZCARD", k}
+	case 9:
+		return []string{"ZSCORE", k, zMember(r)}
+	case 10:
+		return []string{"ZMSCORE", k, zMember(r), zMember(r)}
+	case 11:
+		return []string{pick(r, "ZRANK", "ZREVRANK"), k, zMember(r)}
+	case 12:
+		return []string{"ZCOUNT", k, zRangeScore(r), zRangeScore(r)}
+	case 13:
+		return []string{"ZLEXCOUNT", pick(r, zlexKey, zlexKey, k), zLex(r), zLex(r)}
+	case 14, 15, 16:
+		// ZRANGE with every option combination.
+		c := []string{"ZRANGE", k}
+		by := r.Intn(3)
+		switch by {
+		case 0:
+			c = append(c, zIndex(r), zIndex(r))
+		case 1:
+			c = append(c, zRangeScore(r), zRangeScore(r), "BYSCORE")
+		case 2:
+			c[1] = pick(r, zlexKey, zlexKey, k)
+			c = append(c, zLex(r), zLex(r), "BYLEX")
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "REV")
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "LIMIT", zIndex(r), zIndex(r))
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		if r.Intn(6) == 0 {
+			i := 4 + r.Intn(len(c)-3)
+			c = append(c[:i], append([]string{pick(r, "BYSCORE", "BYLEX", "REV", "WITHSCORES", "LIMIT", "bogus")}, c[i:]...)...)
+		}
+		return c
+	case 17:
+		c := []string{pick(r, "ZRANGEBYSCORE", "ZREVRANGEBYSCORE"), k, zRangeScore(r), zRangeScore(r)}
+		if r.Intn(2) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		if r.Intn(2) == 0 {
+			c = append(c, "LIMIT", zIndex(r), zIndex(r))
+		}
+		if r.Intn(10) == 0 {
+			c = append(c, pick(r, "REV", "BYLEX", "LIMIT"))
+		}
+		return c
+	case 18:
+		c := []string{pick(r, "ZRANGEBYLEX", "ZREVRANGEBYLEX"), pick(r, zlexKey, zlexKey, k), zLex(r), zLex(r)}
+		if r.Intn(2) == 0 {
+			c = append(c, "LIMIT", zIndex(r), zIndex(r))
+		}
+		if r.Intn(10) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		return c
+	case 19:
+		c := []string{"ZREVRANGE", k, zIndex(r), zIndex(r)}
+		if r.Intn(2) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		return c
+	case 20, 21:
+		c := []string{"ZRANGESTORE", diffKey(r), k}
+		switch r.Intn(3) {
+		case 0:
+			c = append(c, zIndex(r), zIndex(r))
+		case 1:
+			c = append(c, zRangeScore(r), zRangeScore(r), "BYSCORE")
+		case 2:
+			c[2] = pick(r, zlexKey, k)
+			c = append(c, zLex(r), zLex(r), "BYLEX")
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "REV")
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "LIMIT", zIndex(r), zIndex(r))
+		}
+		if r.Intn(10) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		return c
+	case 22:
+		return []string{"ZREMRANGEBYRANK", k, zIndex(r), zIndex(r)}
+	case 23:
+		return []string{"ZREMRANGEBYSCORE", k, zRangeScore(r), zRangeScore(r)}
+	case 24:
+		return []string{"ZREMRANGEBYLEX", pick(r, zlexKey, k), zLex(r), zLex(r)}
+	case 25, 26:
+		c := []string{pick(r, "ZPOPMIN", "ZPOPMAX"), k}
+		if r.Intn(2) == 0 {
+			c = append(c, zCount(r))
+		}
+		if r.Intn(20) == 0 {
+			c = append(c, "1")
+		}
+		return c
+	case 27:
+		c := append([]string{"ZMPOP"}, zKeys(r)...)
+		c = append(c, pick(r, "MIN", "MAX", "min", "max", "LEFT"))
+		if r.Intn(2) == 0 {
+			c = append(c, "COUNT", zCount(r))
+		}
+		if r.Intn(15) == 0 {
+			c = append(c, "COUNT", "1")
+		}
+		return c
+	case 28:
+		c := []string{"ZRANDMEMBER", k}
+		if r.Intn(3) > 0 {
+			c = append(c, pick(r, "0", "1", "2", "5", "100", "-1", "-3", "-10", "x", "-9223372036854775808", "9223372036854775807"))
+			if r.Intn(2) == 0 {
+				c = append(c, pick(r, "WITHSCORES", "WITHSCORES", "bogus"))
+			}
+		}
+		return c
+	case 29, 30, 31, 32:
+		name := pick(r, "ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD")
+		c := []string{name}
+		store := name[len(name)-5:] == "STORE"
+		if store {
+			c = append(c, diffKey(r))
+		}
+		ks := zKeys(r)
+		c = append(c, ks...)
+		n := len(ks) - 1
+		if r.Intn(3) == 0 {
+			c = append(c, "WEIGHTS")
+			for range n {
+				c = append(c, pick(r, "1", "2", "0", "-1", "0.5", "inf", "-inf", "x"))
+			}
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "AGGREGATE", pick(r, "SUM", "MIN", "MAX", "min", "avg"))
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "WITHSCORES")
+		}
+		if r.Intn(3) == 0 {
+			c = append(c, "LIMIT", zCount(r))
+		}
+		return c
+	case 33:
+		c := []string{"ZSCAN", k, pick(r, "0", "0", "x", "5")}
+		if r.Intn(2) == 0 {
+			c = append(c, "MATCH", pick(r, "*", "a*", "[a-c]", "?", "z*"))
+		}
+		if r.Intn(2) == 0 {
+			c = append(c, "COUNT", zCount(r))
+		}
+		return c
+	case 34:
+		return []string{"SET", k, "str"}
+	case 35:
+		return []string{"DEL", k}
+	case 36:
+		return []string{"TYPE", k}
+	case 37:
+		return []string{"ZRANGE", k, "0", "-1", "WITHSCORES"}
+	case 38:
+		return []string{"ZRANGE", zlexKey, "0", "-1", "WITHSCORES"}
+	}
+	return []string{"ZADD", k, strconv.Itoa(r.Intn(10)), fmt.Sprint("m", r.Intn(10))}
+}
+
+// normZset hides what is random: ZRANDMEMBER's choice (only the reply's
+// shape and size are compared).
+func normZset(cmd []string, reply any) any {
+	if lowerASCII(cmd[0]) != "zrandmember" {
+		return reply
+	}
+	switch v := reply.(type) {
+	case []any:
+		return fmt.Sprintf("array of %d", len(v))
+	case string:
+		if len(v) >= 4 && v[:4] == "ERR:" {
+			return v
+		}
+		return "a member"
+	}
+	return reply
+}
