@@ -60,6 +60,14 @@
 //	'x'  Delete  'x' <key>                                          remove the deadline (PERSIST)
 //	'a'  Put     'a' <key>                    suffix                append to the string at key
 //	'f'  Put     'f'                          empty                 remove every key (FLUSHALL)
+//	'z'  Put     'z' <uvarint len(key)> <key> <member>  score,       set a member of the sorted set at
+//	                                          float64 LE bits       key to the score (never NaN)
+//	'z'  Delete  'z' <uvarint len(key)> <key> <member>               remove a member
+//
+// A 'k' Put of kind 5 (sorted set) creates an empty sorted set; its value
+// may carry one more byte, 1 if Redis would create the set as a skip
+// list rather than a listpack (see zset.listpack: it decides whether a
+// stored -0 reads back as 0, as in Redis).
 //
 // Operations are physical: INCR logs the new value, EXPIRE an absolute
 // deadline, so replay needs no clock and reproduces the live state
@@ -94,6 +102,9 @@
 //	string:       4-byte length v, then v bytes of value
 //	hash:         4-byte field count n, then n times: 4-byte length,
 //	              field, 4-byte length, value
+//	sorted set (kind 5): 4-byte member count n, then n times: 4-byte
+//	              length, member, 8-byte score (float64 bits), in
+//	              ascending (score, member) order
 //
 //	then the trailer, 13 bytes:
 //	0       1     end marker 0xff
