@@ -735,14 +735,14 @@ func (x *exec) zpop(keys []string, highest bool, count int64, nested bool) {
 
 // cmdZmpop serves ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
 func cmdZmpop(x *exec) {
-	keys, highest, count, ok := x.parseMpop(1)
+	keys, highest, count, ok := x.parseZmpop(1)
 	if ok {
 		x.zpop(keys, highest, count, true)
 	}
 }
 
-// parseMpop parses ZMPOP's arguments from numkeys at index i.
-func (x *exec) parseMpop(i int) (keys []string, highest bool, count int64, ok bool) {
+// parseZmpop parses ZMPOP's arguments from numkeys at index i.
+func (x *exec) parseZmpop(i int) (keys []string, highest bool, count int64, ok bool) {
 	numkeys, isInt := parseInt(x.args[i])
 	switch {
 	case !isInt || numkeys < 1:
@@ -918,13 +918,18 @@ func cmdZsetop(x *exec) {
 	j := ni + 1
 	for i := range srcs {
 		it := x.live(x.key(j))
-		if it != nil {
-			// TODO(lists): Redis also takes sets (score 1) as inputs.
-			if it.kind != kindZSet {
-				x.c.WriteError(errWrongType)
-				return
-			}
+		switch {
+		case it == nil:
+		case it.kind == kindZSet:
 			srcs[i].z = it.z
+		case it.kind == kindSet: // as Redis: a set's members score 1
+			srcs[i].z = newZSet(false)
+			for m := range it.set {
+				srcs[i].z.set(m, 1)
+			}
+		default:
+			x.c.WriteError(errWrongType)
+			return
 		}
 		srcs[i].weight = 1
 		j++

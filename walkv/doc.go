@@ -50,8 +50,10 @@
 //
 //	tag  record  key                          value                 effect
 //	'k'  Put     'k' <key>                    kind (1 string,       create or replace the key with a
-//	                                          2 hash), then for a   fresh value, no deadline; a hash
-//	                                          string its bytes      starts empty
+//	                                          2 hash, 3 list,       fresh value, no deadline; a hash,
+//	                                          4 set, 5 sorted       list, set or sorted set starts
+//	                                          set), then for a      empty
+//	                                          string its bytes
 //	'k'  Delete  'k' <key>                                          remove the key (any type)
 //	'h'  Put     'h' <uvarint len(key)> <key> <field>  field value   set a field of the hash at key
 //	'h'  Delete  'h' <uvarint len(key)> <key> <field>                remove a field
@@ -60,6 +62,10 @@
 //	'x'  Delete  'x' <key>                                          remove the deadline (PERSIST)
 //	'a'  Put     'a' <key>                    suffix                append to the string at key
 //	'f'  Put     'f'                          empty                 remove every key (FLUSHALL)
+//	'l'  Put     'l' <key>                    opcode, arguments     change the list at key (see list_ops.go:
+//	                                                                push, pop k, set, insert, LREM)
+//	's'  Put     's' <uvarint len(key)> <key> <member>  empty       add a member to the set at key
+//	's'  Delete  's' <uvarint len(key)> <key> <member>              remove a member
 //	'z'  Put     'z' <uvarint len(key)> <key> <member>  score,       set a member of the sorted set at
 //	                                          float64 LE bits       key to the score (never NaN)
 //	'z'  Delete  'z' <uvarint len(key)> <key> <member>               remove a member
@@ -80,7 +86,7 @@
 // later command). Recovery refuses an operation that breaks these rules
 // (ErrCorruptLog).
 //
-// # Snapshot file format (version 1)
+// # Snapshot file format (version 2)
 //
 // A snapshot holds the keyspace as of one transaction id. Files are named
 // snapshot-<id, 20 decimal digits>.snap in the data directory, next to the
@@ -89,19 +95,22 @@
 //	header, 32 bytes:
 //	offset  size  field
 //	0       8     magic "WALKVSNP"
-//	8       4     version: 1
+//	8       4     version: 2 (1 before lists and sets; still read)
 //	12      4     reserved: 0
 //	16      8     id of the last transaction the snapshot reflects
 //	24      8     creation time, Unix ms (informational)
 //
 //	then one entry per key:
-//	0       1     kind: 1 string, 2 hash
+//	0       1     kind: 1 string, 2 hash, 3 list, 4 set, 5 sorted set (3-5 from version 2)
 //	1       8     deadline, int64 Unix ms; 0 = none
 //	9       4     key length k
 //	13      k     key
 //	string:       4-byte length v, then v bytes of value
 //	hash:         4-byte field count n, then n times: 4-byte length,
 //	              field, 4-byte length, value
+//	list:         4-byte element count n, then n times: 4-byte length,
+//	              element (head first)
+//	set:          4-byte member count n, then n times: 4-byte length, member
 //	sorted set (kind 5): 4-byte member count n, then n times: 4-byte
 //	              length, member, 8-byte score (float64 bits), in
 //	              ascending (score, member) order
@@ -113,7 +122,8 @@
 //
 // Nothing may follow the trailer. The reader bounds every length by the
 // bytes left in the file before allocating; any deviation, or a CRC
-// mismatch, is ErrCorruptSnapshot. testdata/snapshot.hex pins the layout.
+// mismatch, is ErrCorruptSnapshot. testdata/snapshot.hex pins the layout;
+// testdata/snapshot-v1.hex holds version 1 files that must still load.
 // Entries are in no particular order; keys expired when the snapshot was
 // frozen are left out.
 //

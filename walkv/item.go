@@ -12,6 +12,8 @@ type kind uint8
 const (
 	kindString kind = 1
 	kindHash   kind = 2
+	kindList   kind = 3
+	kindSet    kind = 4
 	kindZSet   kind = 5
 )
 
@@ -22,6 +24,10 @@ func (k kind) String() string {
 		return "string"
 	case kindHash:
 		return "hash"
+	case kindList:
+		return "list"
+	case kindSet:
+		return "set"
 	case kindZSet:
 		return "zset"
 	}
@@ -41,7 +47,9 @@ type item struct {
 	expire int64 // deadline, Unix milliseconds; 0 = none
 	str    []byte
 	fields map[string][]byte
-	z      *zset // kindZSet
+	list   *list               // kindList
+	set    map[string]struct{} // kindSet
+	z      *zset               // kindZSet
 	gen    uint64
 }
 
@@ -55,6 +63,12 @@ func (it *item) clone(gen uint64) *item {
 	c.gen = gen
 	if c.fields != nil {
 		c.fields = maps.Clone(c.fields)
+	}
+	if c.list != nil {
+		c.list = c.list.clone()
+	}
+	if c.set != nil {
+		c.set = maps.Clone(c.set)
 	}
 	if c.z != nil {
 		c.z = c.z.copy()

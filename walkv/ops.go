@@ -79,9 +79,9 @@ func fieldKey(key, field string) []byte {
 // flush (which touches all).
 func opRedisKey(op txn.Op) (string, bool) {
 	switch op.Key[0] {
-	case tagKey, tagExpire, tagAppend:
+	case tagKey, tagExpire, tagAppend, tagList:
 		return string(op.Key[1:]), true
-	case tagField, tagZMember:
+	case tagField, tagSet, tagZMember:
 		key, _, err := splitFieldKey(op.Key)
 		return key, err == nil
 	}
@@ -121,6 +121,10 @@ func (ks *keyspace) apply(op txn.Op) error {
 		return ks.applyExpire(string(op.Key[1:]), op.Value, put)
 	case tag == tagAppend && put:
 		return ks.applyAppend(string(op.Key[1:]), op.Value)
+	case tag == tagList && put:
+		return ks.applyList(string(op.Key[1:]), op.Value)
+	case tag == tagSet:
+		return ks.applyMember(op, put)
 	case tag == tagFlush && put && len(op.Key) == 1:
 		ks.clear()
 		return nil
@@ -129,16 +133,21 @@ func (ks *keyspace) apply(op txn.Op) error {
 }
 
 func (ks *keyspace) applySetKey(key string, v []byte) error {
-	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash && kind(v[0]) != kindZSet) {
+	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash && kind(v[0]) != kindList && kind(v[0]) != kindSet && kind(v[0]) != kindZSet) {
 		return fmt.Errorf("%w: bad value header for key %q", ErrCorruptLog, key)
 	}
 	it := ks.newItem(key, kind(v[0]))
-	if it.kind == kindString {
+	switch it.kind {
+	case kindString:
 		it.str = v[1:]
-	} else if it.kind == kindZSet {
+	case kindZSet:
 		it.z = newZSetFromHeader(v[1:])
-	} else {
+	case kindHash:
 		it.fields = make(map[string][]byte)
+	case kindList:
+		it.list = &list{}
+	case kindSet:
+		it.set = make(map[string]struct{})
 	}
 	ks.put(it)
 	return nil

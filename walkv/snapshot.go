@@ -13,7 +13,7 @@ import (
 // Snapshot wire constants (see the package doc). Never change them.
 const (
 	snapMagic      = "WALKVSNP"
-	snapVersion    = 1
+	snapVersion    = 2 // 2 added lists and sets; version 1 files still load
 	snapHeaderSize = 32
 	snapEndMarker  = 0xff
 	snapTrailer    = 1 + 8 + 4
@@ -63,8 +63,13 @@ func appendSnapEntry(b []byte, it *item) []byte {
 	b = append(b, byte(it.kind))
 	b = binary.LittleEndian.AppendUint64(b, uint64(it.expire))
 	b = appendLenBytes(b, []byte(it.key))
-	if it.kind == kindString {
+	switch it.kind {
+	case kindString:
 		return appendLenBytes(b, it.str)
+	case kindList:
+		return appendSnapList(b, it)
+	case kindSet:
+		return appendSnapSet(b, it)
 	}
 	if it.kind == kindZSet {
 		return appendZSetEntry(b, it)
@@ -85,9 +90,10 @@ func appendLenBytes(b, p []byte) []byte {
 // snapReader decodes a snapshot of known size, checking every length
 // against the bytes left before allocating, and the CRC at the end.
 type snapReader struct {
-	r    *bufio.Reader
-	crc  hash.Hash32
-	left int64 // bytes not yet read
+	version uint32
+	r       *bufio.Reader
+	crc     hash.Hash32
+	left    int64 // bytes not yet read
 }
 
 // readSnapshot reads a snapshot of size bytes from r, calling add for
@@ -179,15 +185,15 @@ func (sr *snapReader) header() (snapHeader, error) {
 	if string(b[:8]) != snapMagic {
 		return snapHeader{}, corruptSnap("bad magic %q", b[:8])
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != snapVersion {
-		return snapHeader{}, corruptSnap("unsupported version %d", v)
+	if sr.version = binary.LittleEndian.Uint32(b[8:]); sr.version != 1 && sr.version != snapVersion {
+		return snapHeader{}, corruptSnap("unsupported version %d", sr.version)
 	}
 	return snapHeader{id: binary.LittleEndian.Uint64(b[16:]), created: int64(binary.LittleEndian.Uint64(b[24:]))}, nil
 }
 
 func (sr *snapReader) entry(k kind) (*item, error) {
-	if k != kindString && k != kindHash && k != kindZSet {
-		return nil, corruptSnap("unknown entry kind %d", k)
+	if k != kindString && k != kindHash && (sr.version < 2 || (k != kindList && k != kindSet && k != kindZSet)) {
+		return nil, corruptSnap("unknown entry kind %d in a version %d snapshot", k, sr.version)
 	}
 	exp, err := sr.u64()
 	if err != nil {
@@ -198,9 +204,14 @@ func (sr *snapReader) entry(k kind) (*item, error) {
 		return nil, err
 	}
 	it := &item{key: string(key), kind: k, expire: int64(exp)}
-	if k == kindString {
+	switch k {
+	case kindString:
 		it.str, err = sr.lenBytes()
 		return it, err
+	case kindList:
+		return it, sr.list(it)
+	case kindSet:
+		return it, sr.set(it)
 	}
 	if k == kindZSet {
 		return it, sr.zsetEntry(it)

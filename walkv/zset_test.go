@@ -293,3 +293,23 @@ func BenchmarkZRank(b *testing.B) {
 		})
 	}
 }
+
+// TestZSetSetInputs: ZUNION, ZINTER and ZDIFF take sets, their members
+// scoring 1, as Redis does.
+func TestZSetSetInputs(t *testing.T) {
+	e := newEnv(t, nil)
+	e.db.mu.Lock()
+	for _, op := range []txn.Op{opSetKey("s", kindSet, nil), opAddMember("s", "a"), opAddMember("s", "b")} {
+		if err := e.db.ks.apply(op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.db.mu.Unlock()
+	e.runSteps([]step{
+		{"ZADD z 5 a 7 c", 2},
+		{"ZUNION 2 s z WITHSCORES", []any{"b", "1", "a", "6", "c", "7"}},
+		{"ZINTER 2 s z WEIGHTS 10 1 WITHSCORES", []any{"a", "15"}},
+		{"ZDIFF 2 s z", []any{"b"}},
+		{"ZINTERCARD 2 s z", 1},
+	})
+}
