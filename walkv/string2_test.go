@@ -68,7 +68,7 @@ func TestStrings2(t *testing.T) {
 		{"BITPOS missing 0", 0},
 		{"BITPOS missing 1", -1},
 		{"BITOP AND dst s ff", 6},
-		{"GET dst", "fo"},
+		{"GET dst", "fo\x00\x00\x00\x00"},
 		{"BITOP NOT dst s ff", "ERR:ERR BITOP NOT must be called with a single source key."},
 		{"BITOP AND dst none", 0},
 		{"EXISTS dst", 0},
