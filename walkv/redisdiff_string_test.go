@@ -85,7 +85,27 @@ func genBits(r *rand.Rand) []string {
 		}
 		return c
 	}
-	switch r.Intn(14) {
+	switch r.Intn(16) {
+	case 14, 15:
+		c := []string{diffPick(r, "BITFIELD", "BITFIELD", "BITFIELD_RO"), k}
+		for range 1 + r.Intn(3) {
+			typ := diffPick(r, "u1", "u4", "u8", "i5", "i8", "u63", "i64", "i16", "u0", "u64", "i65", "x8")
+			boff := diffPick(r, "0", "1", "3", "7", "13", "#1", "#2", "-1", "x", "100")
+			v := diffPick(r, "0", "1", "-1", "15", "100", "-100", "127", "128", "9223372036854775807", "-9223372036854775808", "x")
+			switch r.Intn(5) {
+			case 0:
+				c = append(c, "GET", typ, boff)
+			case 1:
+				c = append(c, "SET", typ, boff, v)
+			case 2:
+				c = append(c, "INCRBY", typ, boff, v)
+			case 3:
+				c = append(c, "OVERFLOW", diffPick(r, "WRAP", "SAT", "FAIL", "fail", "bogus"))
+			case 4:
+				c = append(c, diffPick(r, "GET", "SET", "OVERFLOW", "NOPE"))
+			}
+		}
+		return c
 	case 0, 1, 2:
 		return []string{"SETBIT", k, off(), diffPick(r, "1", "1", "0", "2", "-1", "x")}
 	case 3:

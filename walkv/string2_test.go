@@ -72,6 +72,13 @@ func TestStrings2(t *testing.T) {
 		{"BITOP NOT dst s ff", "ERR:ERR BITOP NOT must be called with a single source key."},
 		{"BITOP AND dst none", 0},
 		{"EXISTS dst", 0},
+		{"BITFIELD bf SET u8 0 255 GET u4 0 INCRBY i5 100 1", []any{int64(0), int64(15), int64(1)}},
+		{"BITFIELD bf OVERFLOW SAT INCRBY u2 #3 10 OVERFLOW FAIL INCRBY u2 #3 1", []any{int64(3), nil}},
+		{"BITFIELD bf GET u64 0", "ERR:ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."},
+		{"BITFIELD_RO bf SET u8 0 1", "ERR:ERR BITFIELD_RO only supports the GET subcommand"},
+		{"BITFIELD_RO bf GET u8 0", []any{int64(255)}},
+		{"BITFIELD new OVERFLOW FAIL SET u2 0 7", []any{nil}},
+		{"GET new", "\x00"}, // created, as in Redis
 	})
 }
 
