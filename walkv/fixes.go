@@ -57,3 +57,24 @@ func (ks *keyspace) liveLen(now int64) int {
 	})
 	return n
 }
+
+// ignoredRequest returns the length of a complete "*<n>\r\n" request
+// with a negative n at the front of in, which Redis ignores (redcon would
+// call it a protocol error), or 0.
+func ignoredRequest(in []byte) int {
+	if len(in) < 4 || in[0] != '*' || in[1] != '-' {
+		return 0
+	}
+	for i := 2; i < len(in); i++ {
+		if in[i] == '\n' {
+			if in[i-1] != '\r' {
+				return 0
+			}
+			if n, ok := parseInt(in[1 : i-1]); ok && n < 0 {
+				return i + 1
+			}
+			return 0
+		}
+	}
+	return 0
+}

@@ -1,6 +1,7 @@
 package walkv
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -50,4 +51,27 @@ func TestDbsizeSkipsExpired(t *testing.T) {
 	e.runSteps([]step{{"DBSIZE", 2}, {"GET k", nil}, {"DBSIZE", 2}})
 	e.restart()
 	e.runSteps([]step{{"DBSIZE", 2}})
+}
+
+// TestProtocolLimits: a negative multibulk count is ignored, and a count
+// line unterminated after 64 KiB gets Redis's error and the connection
+// closes.
+func TestProtocolLimits(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, tt := range []struct{ name, send, want string }{
+		{"negative count", "*-10\r\nPING\r\n*-1\r\n*0\r\nQUIT\r\n", "+PONG\r\n+OK\r\n"},
+		{"unterminated count", "PING\r\n*" + strings.Repeat("a", 70<<10), "+PONG\r\n-ERR Protocol error: too big mbulk count string\r\n"},
+		{"unterminated bulk count", "*1\r\n$" + strings.Repeat("1", 70<<10), "-ERR Protocol error: too big bulk count string\r\n"},
+		{"bad count", "*1x\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, r := e.rawConn()
+			if _, err := c.Write([]byte(tt.send)); err != nil {
+				t.Fatal(err)
+			}
+			if got := readUntilClose(t, r); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
