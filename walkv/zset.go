@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tidwall/btree"
+	"github.com/waldb/wal/internal/invariants"
 	"github.com/waldb/wal/txn"
 )
 
@@ -114,6 +115,15 @@ func (z *zset) set(member string, score float64) {
 		z.byScore.Delete(old)
 	}
 	z.byScore.Set(e)
+	z.check()
+}
+
+// check panics, in builds with the invariants tag, if the two trees do
+// not hold the same number of entries.
+func (z *zset) check() {
+	if invariants.Enabled && z.byScore.Len() != z.byMember.Len() {
+		panic("walkv: invariant violated: sorted set trees disagree")
+	}
 }
 
 // del removes member and reports whether it was there.
@@ -122,6 +132,7 @@ func (z *zset) del(member string) bool {
 	if old != nil {
 		z.byScore.Delete(old)
 	}
+	z.check()
 	return old != nil
 }
 
