@@ -97,4 +97,5 @@ func cmdExec(x *exec) {
 		q.cmd.run(x)
 	}
 	x.srv.commit(x)
+	x.srv.serveBlocked()
 }

@@ -1,10 +1,8 @@
 package walkv
 
 import (
-	"math"
 	"math/big"
 	"math/bits"
-	"strings"
 )
 
 // The rest of Redis's string group: GETEX, GETDEL, SETEX, PSETEX, SETNX,
@@ -278,71 +276,20 @@ func cmdGetrange(x *exec) {
 	x.c.WriteBulk(s[start : end+1])
 }
 
-// Long doubles (x87 80-bit: 64-bit mantissa) for INCRBYFLOAT, which Redis
-// computes and formats in long double.
-const ldPrec = 64
-
-// ldMaxExp bounds the binary exponent of a finite long double
-// (big.Float's MantExp convention: 0.5 <= mant < 1).
-const ldMaxExp = 16384
-
-// parseLongDouble parses s as Redis's string2ld does (strtold, whole
-// string, no leading space, no NaN, no overflow or underflow to zero).
-func parseLongDouble(s string) (*big.Float, bool) {
-	if s == "" || len(s) >= 5*1024 || isCSpace(s[0]) {
-		return nil, false
-	}
-	v, n, _ := strtod(s) // syntax only: strtold accepts the same strings
-	if n != len(s) || math.IsNaN(v) {
-		return nil, false
-	}
-	f := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
-	if math.IsInf(v, 0) && strings.ContainsAny(strings.ToLower(s), "n") {
-		return f.SetInf(v < 0), true // "inf" or "infinity"
-	}
-	t := s
-	if i := strings.IndexAny(t, "xX"); i >= 0 && !strings.ContainsAny(t, "pP") {
-		t += "p0"
-	}
-	if _, ok := f.SetString(t); !ok {
-		return nil, false
-	}
-	if !f.IsInf() && f.Sign() != 0 {
-		if exp := f.MantExp(nil); exp > ldMaxExp || exp < -16445 {
-			return nil, false // overflow, or underflow to zero
-		}
-	}
-	return f, true
-}
-
-// formatLongDouble formats v as Redis's ld2string(LD_STR_HUMAN):
-// "%.17Lf" with trailing zeros (and a trailing dot) removed, "-0" as "0".
-func formatLongDouble(v *big.Float) string {
-	s := v.Text('f', 17)
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
-}
-
 func cmdIncrbyfloat(x *exec) {
 	key := x.key(1)
 	cur, ok := x.stringItem(key)
 	if !ok {
 		return
 	}
-	v := new(big.Float).SetPrec(ldPrec)
+	v := newLongDouble()
 	if cur != nil {
-		if v, ok = parseLongDouble(string(cur.str)); !ok {
+		if v, ok = parseLongDouble(cur.str); !ok {
 			x.c.WriteError(errNotFloat)
 			return
 		}
 	}
-	incr, ok := parseLongDouble(string(x.args[2]))
+	incr, ok := parseLongDouble(x.args[2])
 	if !ok {
 		x.c.WriteError(errNotFloat)
 		return
@@ -351,8 +298,8 @@ func cmdIncrbyfloat(x *exec) {
 		x.c.WriteError("ERR increment would produce NaN or Infinity")
 		return
 	}
-	sum := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).Add(v, incr)
-	if sum.Sign() != 0 && sum.MantExp(nil) > ldMaxExp {
+	sum := newLongDouble().SetMode(big.ToNearestEven).Add(v, incr)
+	if longDoubleOverflows(sum) {
 		x.c.WriteError("ERR increment would produce NaN or Infinity")
 		return
 	}

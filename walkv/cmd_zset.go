@@ -57,7 +57,6 @@ func init() {
 }
 
 const (
-	errNotFloat     = "ERR value is not a valid float"
 	errNaNScore     = "ERR resulting score is not a number (NaN)"
 	errRangeFloat   = "ERR min or max is not a float"
 	errRangeLex     = "ERR min or max not valid string range item"

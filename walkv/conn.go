@@ -41,6 +41,7 @@ type conn struct {
 
 	loop    *loopSync // the event loop's group-commit queue
 	syncing bool      // queued in loop: its replies wait for an fsync
+	blocked *waiter   // a blocking command waits: run nothing more (blocking.go)
 
 	work []byte // cluster mode: the complete requests the goroutine runs
 
@@ -94,6 +95,9 @@ func (c *conn) cleanup() {
 	if c.s.watched != nil {
 		c.srv.db.unwatch(&c.s)
 	}
+	if c.blocked != nil {
+		c.srv.db.dropWaiter(c.blocked)
+	}
 	c.srv.unregister()
 }
 
@@ -109,8 +113,8 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	if len(c.in) > maxQueryBuffer {
 		return gnet.Close
 	}
-	if c.syncing {
-		return gnet.None // the bytes wait in c.in; the loop's flush runs them
+	if c.syncing || c.blocked != nil {
+		return gnet.None // the bytes wait in c.in; the loop's flush (or unblock) runs them
 	}
 	c.mu.Lock()
 	if c.busy && !c.finished {
@@ -140,7 +144,7 @@ func (c *conn) serve() gnet.Action {
 	if rest := c.run(c.in); len(rest) < len(c.in) {
 		c.in = c.in[:copy(c.in, rest)]
 	}
-	if c.violation != nil && !c.closing && !c.s.broken {
+	if c.violation != nil && !c.closing && !c.s.broken && c.blocked == nil {
 		c.reject()
 	}
 	if cap(c.in) > keepBuffer && len(c.in) < keepBuffer {
@@ -153,7 +157,7 @@ func (c *conn) serve() gnet.Action {
 // Arguments alias in: a command that keeps one past its run copies it
 // (queued MULTI commands do).
 func (c *conn) run(in []byte) (rest []byte) {
-	for !c.closing && !c.s.broken {
+	for !c.closing && !c.s.broken && c.blocked == nil {
 		if n := ignoredRequest(in); n > 0 {
 			in = in[n:]
 			continue
@@ -205,13 +209,14 @@ func (c *conn) settle() gnet.Action {
 	return gnet.None
 }
 
-// resume sends c's replies, now durable, and runs the requests that
-// arrived while they waited. REQUIRES: on the loop, not syncing.
+// resume sends c's replies once durable (a reply of an unblocked
+// command may have been added since c was queued) and runs the requests
+// that arrived while they waited. REQUIRES: on the loop, not syncing.
 func (c *conn) resume() gnet.Action {
 	if c.s.broken {
 		return gnet.Close // a reply must not be sent (see session.broken)
 	}
-	if act := c.send(); act != gnet.None {
+	if act := c.settle(); act != gnet.None || c.syncing {
 		return act
 	}
 	return c.serve()

@@ -54,6 +54,7 @@ type DB struct {
 	mu      sync.RWMutex
 	ks      *keyspace
 	watches map[string]map[*session]struct{}
+	blk     blockRegistry // clients blocked on lists (blocking.go)
 	// lastIndex is the log index of the last entry of the last committed
 	// transaction (0 before any): a snapshot frozen now covers the log up
 	// to it.

@@ -106,6 +106,7 @@ func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 		}
 		cmd.run(x)
 		srv.commit(x)
+		srv.serveBlocked()
 	}
 }
 

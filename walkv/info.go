@@ -49,7 +49,7 @@ func (srv *Server) infoSection(sec string) []infoField {
 			{"uptime_in_days", int64(time.Since(db.start).Hours() / 24)},
 		}
 	case "clients":
-		return []infoField{{"connected_clients", db.stats.clients.Load()}}
+		return []infoField{{"connected_clients", db.stats.clients.Load()}, {"blocked_clients", db.blk.n}}
 	case "persistence":
 		return srv.persistenceInfo()
 	case "stats":

@@ -143,3 +143,53 @@ func TestListOpsRejectCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkListPushAfterFreeze measures the copy-on-write cost a
+// snapshot adds to a list: the first push after each freeze clones the
+// item (the chunk pointers) and copies the one chunk it changes.
+func BenchmarkListPushAfterFreeze(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ks := newKeyspace()
+			elems := make([][]byte, n)
+			for i := range elems {
+				elems[i] = []byte("element")
+			}
+			if err := ks.apply(opSetKey("l", kindList, nil)); err != nil {
+				b.Fatal(err)
+			}
+			if err := ks.apply(opListPush("l", false, elems)); err != nil {
+				b.Fatal(err)
+			}
+			push := opListPush("l", false, [][]byte{[]byte("x")})
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				ks.freeze()
+				b.StartTimer()
+				if err := ks.apply(push); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestListSetOpRedisKey: list and set operations name their Redis key
+// (WATCH and blocked clients rely on it).
+func TestListSetOpRedisKey(t *testing.T) {
+	for _, tt := range []struct {
+		op  txn.Op
+		key string
+	}{
+		{opListPush("l1", true, [][]byte{[]byte("x")}), "l1"},
+		{opListPop("l2", false, 1), "l2"},
+		{opListRem("l3", 0, []byte("x")), "l3"},
+		{opAddMember("s1", "m"), "s1"},
+		{opDelMember("s\x002", "m"), "s\x002"},
+	} {
+		if key, ok := opRedisKey(tt.op); !ok || key != tt.key {
+			t.Fatalf("opRedisKey(%q) = %q, %v; want %q", tt.op.Key, key, ok, tt.key)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package walkv
 
 import (
 	"math/rand"
+	"strconv"
 	"strings"
 )
 
@@ -22,7 +23,40 @@ func diffElems(r *rand.Rand) []string {
 
 func genLists(r *rand.Rand) []string {
 	k := diffKey(r)
-	switch r.Intn(22) {
+	switch r.Intn(30) {
+	case 24:
+		// Long lists, so that commands cross the chunks of walkv's lists.
+		n := 100 + r.Intn(300)
+		cmd := []string{diffPick(r, "LPUSH", "RPUSH"), k}
+		for i := range n {
+			cmd = append(cmd, diffPick(r, diffValue(r), strconv.Itoa(i)))
+		}
+		return cmd
+	case 25:
+		return []string{"LRANGE", k, diffIndex(r), diffIndex(r)}
+	case 26:
+		return []string{diffPick(r, "LINDEX", "LSET"), k, diffIndex(r), diffValue(r)}[:3+r.Intn(2)]
+	case 27:
+		return []string{"LTRIM", k, diffIndex(r), diffIndex(r)}
+	case 28:
+		return []string{diffPick(r, "LPOP", "RPOP"), k, strconv.Itoa(r.Intn(300))}
+	case 29:
+		return []string{"LINSERT", k, diffPick(r, "BEFORE", "AFTER"), strconv.Itoa(r.Intn(400)), diffValue(r)}
+	case 22:
+		// Blocking forms with a short timeout: on an empty list both
+		// servers time out (*-1); otherwise they pop at once.
+		t := diffPick(r, "0.01", "0.01", "0.01", "-1", "x", "1e20", "nan")
+		switch r.Intn(5) {
+		case 0:
+			return []string{diffPick(r, "BLPOP", "BRPOP"), k, diffKey(r), t}
+		case 1:
+			return []string{"BRPOPLPUSH", k, diffKey(r), t}
+		case 2:
+			return []string{"BLMOVE", k, diffKey(r), diffPick(r, "LEFT", "RIGHT", "UP"), diffPick(r, "LEFT", "RIGHT"), t}
+		}
+		return append([]string{"BLMPOP", t}, strings.Fields(diffPick(r, "1 "+k+" LEFT", "2 "+k+" "+diffKey(r)+" RIGHT COUNT 2", "0 LEFT", "1 "+k+" LEFT COUNT 0"))...)
+	case 23:
+		return []string{diffPick(r, "LPUSH", "RPUSH"), k, diffValue(r)}
 	case 0, 1, 2:
 		return append([]string{diffPick(r, "LPUSH", "RPUSH")}, append([]string{k}, diffElems(r)...)...)
 	case 3:
@@ -71,3 +105,6 @@ func genLists(r *rand.Rand) []string {
 	}
 	return []string{"LPOP", k, "1", "2"}
 }
+
+// diffIndex is a list index up to a few hundred either way.
+func diffIndex(r *rand.Rand) string { return strconv.Itoa(r.Intn(1400) - 700) }

@@ -377,5 +377,5 @@ func diffInt(r *rand.Rand) string {
 
 // diffFloat returns a float argument with edge cases.
 func diffFloat(r *rand.Rand) string {
-	return diffPick(r, "1.5", "-2.25", "0", "1e3", "inf", "-inf", "+inf", "nan", "abc", "5", "-0", "1e308", "3.0e-2", ".5", "")
+	return diffPick(r, "1.5", "-2.25", "0", "1e3", "inf", "-inf", "+inf", "nan", "abc", "5", "-0", "1e308", "3.0e-2", ".5", "", "0.1", "0.2", "-0.3", "1.1", "1e-5", "123456789.123456789", "0x1p-2", "5.", "1e4000", " 1")
 }

@@ -267,8 +267,9 @@ func genZset(r *rand.Rand) []string {
 		c = append(c, "COUNT", diffPick(r, "1000", "1000", "0", "x"))
 		return c
 	case 34:
-		// TODO: SADD here once the lists helper's sets have commands, so
-		// that sets come in as ZUNION inputs.
+		if r.Intn(2) == 0 { // sets are ZUNION/ZINTER/ZDIFF inputs too
+			return []string{"SADD", k, zMember(r), zMember(r)}
+		}
 		return []string{"SET", k, "str"}
 	case 35:
 		return []string{"DEL", k}

