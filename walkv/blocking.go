@@ -46,9 +46,11 @@ type blockRegistry struct {
 type blockKind uint8
 
 const (
-	blockPop  blockKind = iota // BLPOP, BRPOP: [key, element]
-	blockMove                  // BLMOVE, BRPOPLPUSH: element
-	blockMpop                  // BLMPOP: [key, [elements]]
+	blockPop   blockKind = iota // BLPOP, BRPOP: [key, element]
+	blockMove                   // BLMOVE, BRPOPLPUSH: element
+	blockMpop                   // BLMPOP: [key, [elements]]
+	blockZpop                   // BZPOPMIN, BZPOPMAX: [key, member, score]
+	blockZmpop                  // BZMPOP: [key, [[member, score], ...]]
 )
 
 // waiter is one blocked client.
@@ -143,10 +145,20 @@ func (srv *Server) serveBlocked() {
 		b.ready = b.ready[1:]
 		delete(b.readySet, key)
 		for len(b.keys[key]) > 0 && db.failed == nil {
-			if it := db.ks.live(key, db.now()); it == nil || it.kind != kindList {
+			it := db.ks.live(key, db.now())
+			if it == nil {
 				break
 			}
-			w := b.keys[key][0]
+			var w *waiter // the first waiter for the key's type, as Redis
+			for _, o := range b.keys[key] {
+				if waiterKind(o.kind) == it.kind {
+					w = o
+					break
+				}
+			}
+			if w == nil {
+				break
+			}
 			db.unblockLocked(w)
 			reply, id, failed := srv.serveWaiter(w, key)
 			w.deliver(reply, id, failed)
@@ -177,6 +189,8 @@ func (srv *Server) serveWaiter(w *waiter, key string) ([]byte, uint64, bool) {
 		}
 	case blockMpop:
 		x.mpop(mpopArgs{keys: [][]byte{[]byte(key)}, left: w.left, count: w.count})
+	case blockZpop, blockZmpop:
+		x.serveZWaiter(w, key)
 	}
 	id, err := db.commit(x.t)
 	return rc.buf, id, err != nil

@@ -67,11 +67,11 @@ func (c expireCond) allows(cur, at int64) bool {
 // not in the future deletes the key, as in Redis.
 func cmdExpire(x *exec) {
 	name := string(x.args[0])
-	at, ok := x.expireDeadline(name)
+	cond, ok := x.parseExpireCond() // options first, as Redis
 	if !ok {
 		return
 	}
-	cond, ok := x.parseExpireCond()
+	at, ok := x.expireDeadline(name)
 	if !ok {
 		return
 	}

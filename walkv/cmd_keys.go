@@ -129,7 +129,7 @@ func cmdScan(x *exec) {
 	x.writeStrings(keys)
 }
 
-func cmdDbsize(x *exec) { x.c.WriteInt(x.db.ks.len()) }
+func cmdDbsize(x *exec) { x.c.WriteInt(x.db.ks.liveLen(x.now)) }
 
 // cmdFlush serves FLUSHDB and FLUSHALL [ASYNC|SYNC] (both synchronous).
 func cmdFlush(x *exec) {

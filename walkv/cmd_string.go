@@ -51,35 +51,18 @@ type setArgs struct {
 	expire               int64 // absolute Unix ms; 0 = none
 }
 
-// parseSetArgs parses SET's options; it replies and returns false on
-// error.
+// parseSetArgs parses SET's options (see parseStrOpts), then the
+// deadline; it replies and returns false on error.
 func (x *exec) parseSetArgs() (setArgs, bool) {
-	var a setArgs
-	timed := false
-	for i := 3; i < len(x.args); i++ {
-		arg := x.args[i]
-		switch {
-		case eqFold(arg, "nx") && !a.xx:
-			a.nx = true
-		case eqFold(arg, "xx") && !a.nx:
-			a.xx = true
-		case eqFold(arg, "get"):
-			a.get = true
-		case eqFold(arg, "keepttl") && !timed:
-			a.keepTTL, timed = true, true
-		case !timed && !a.keepTTL && i+1 < len(x.args) && isExpireOpt(arg):
-			at, ok := x.deadline(arg, x.args[i+1], "set")
-			if !ok {
-				return a, false
-			}
-			a.expire, timed = at, true
-			i++
-		default:
-			x.c.WriteError(errSyntax)
-			return a, false
-		}
+	o, ok := x.parseStrOpts(3, false)
+	if !ok {
+		return setArgs{}, false
 	}
-	return a, true
+	at, ok := x.expireAt(o, "set")
+	if !ok {
+		return setArgs{}, false
+	}
+	return setArgs{nx: o.nx, xx: o.xx, get: o.get, keepTTL: o.keepTTL, expire: at}, true
 }
 
 func isExpireOpt(b []byte) bool {

@@ -235,6 +235,10 @@ const yieldBytes = 1 << 20
 // (queued MULTI commands do).
 func (c *conn) run(in []byte) (rest []byte) {
 	for !c.closing && !c.s.broken && c.blocked == nil {
+		if n := ignoredRequest(in); n > 0 {
+			in = in[n:]
+			continue
+		}
 		complete, args, _, left, err := redcon.ReadNextCommand(in, c.args[:0])
 		if err != nil {
 			c.WriteError("ERR " + err.Error())
@@ -370,6 +374,10 @@ func (c *conn) serveAsync() gnet.Action {
 func (c *conn) completePrefixRest() []byte {
 	in := c.in
 	for {
+		if n := ignoredRequest(in); n > 0 {
+			in = in[n:]
+			continue
+		}
 		complete, _, _, left, err := redcon.ReadNextCommand(in, c.args[:0])
 		if err != nil {
 			clear(c.args)

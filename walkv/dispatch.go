@@ -67,6 +67,8 @@ func (srv *Server) enqueue(s *session, c redcon.Conn, cmd *command, args [][]byt
 		msg = errUnknown(args)
 	case !cmd.arityOK(len(args)):
 		msg = errArity(cmd.name)
+	case subcommandError(cmd, args) != "":
+		msg = subcommandError(cmd, args)
 	case cmd.has(flagNoMulti):
 		msg = errNoMulti
 	}

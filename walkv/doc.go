@@ -51,7 +51,8 @@
 //	tag  record  key                          value                 effect
 //	'k'  Put     'k' <key>                    kind (1 string,       create or replace the key with a
 //	                                          2 hash, 3 list,       fresh value, no deadline; a hash,
-//	                                          4 set), then for a    list or set starts empty
+//	                                          4 set, 5 sorted       list, set or sorted set starts
+//	                                          set), then for a      empty
 //	                                          string its bytes
 //	'k'  Delete  'k' <key>                                          remove the key (any type)
 //	'h'  Put     'h' <uvarint len(key)> <key> <field>  field value   set a field of the hash at key
@@ -65,6 +66,14 @@
 //	                                                                push, pop k, set, insert, LREM)
 //	's'  Put     's' <uvarint len(key)> <key> <member>  empty       add a member to the set at key
 //	's'  Delete  's' <uvarint len(key)> <key> <member>              remove a member
+//	'z'  Put     'z' <uvarint len(key)> <key> <member>  score,       set a member of the sorted set at
+//	                                          float64 LE bits       key to the score (never NaN)
+//	'z'  Delete  'z' <uvarint len(key)> <key> <member>               remove a member
+//
+// A 'k' Put of kind 5 (sorted set) creates an empty sorted set; its value
+// may carry one more byte, 1 if Redis would create the set as a skip
+// list rather than a listpack (see zset.listpack: it decides whether a
+// stored -0 reads back as 0, as in Redis).
 //
 // Operations are physical: INCR logs the new value, EXPIRE an absolute
 // deadline, so replay needs no clock and reproduces the live state
@@ -92,7 +101,7 @@
 //	24      8     creation time, Unix ms (informational)
 //
 //	then one entry per key:
-//	0       1     kind: 1 string, 2 hash, 3 list, 4 set (3 and 4 from version 2)
+//	0       1     kind: 1 string, 2 hash, 3 list, 4 set, 5 sorted set (3-5 from version 2)
 //	1       8     deadline, int64 Unix ms; 0 = none
 //	9       4     key length k
 //	13      k     key
@@ -102,6 +111,9 @@
 //	list:         4-byte element count n, then n times: 4-byte length,
 //	              element (head first)
 //	set:          4-byte member count n, then n times: 4-byte length, member
+//	sorted set (kind 5): 4-byte member count n, then n times: 4-byte
+//	              length, member, 8-byte score (float64 bits), in
+//	              ascending (score, member) order
 //
 //	then the trailer, 13 bytes:
 //	0       1     end marker 0xff

@@ -22,6 +22,8 @@ var (
 	// errRequestTooLarge: in cluster mode, a request whose arguments
 	// cannot fit one log entry (see entrylimit.go).
 	errRequestTooLarge = errors.New("ERR Protocol error: request larger than a log entry can hold")
+	errMbulkTooBig     = errors.New("ERR Protocol error: too big mbulk count string")
+	errBulkCountTooBig = errors.New("ERR Protocol error: too big bulk count string")
 )
 
 // Scanner states.
@@ -46,6 +48,7 @@ type reqScanner struct {
 	state   int
 	num     int64 // the number on a length line
 	neg     bool
+	bad     bool  // the length line is not a valid number
 	lineLen int   // bytes of the current line
 	args    int64 // bulk strings left in the request
 	skip    int64 // bytes left of the current bulk string and its CRLF
@@ -84,7 +87,7 @@ func (sc *reqScanner) step(c byte) error {
 		sc.lineLen = 1
 		sc.state = scInline
 		if c == '*' {
-			sc.state, sc.num, sc.neg, sc.lineLen = scCount, 0, false, 0
+			sc.state, sc.num, sc.neg, sc.bad, sc.lineLen = scCount, 0, false, false, 0
 		} else if c == '\n' {
 			sc.state = scStart
 		}
@@ -98,7 +101,7 @@ func (sc *reqScanner) step(c byte) error {
 	case scCount, scBulkLen:
 		return sc.number(c)
 	case scBulkStart:
-		sc.state, sc.num, sc.neg, sc.lineLen = scBulkLen, 0, false, 0
+		sc.state, sc.num, sc.neg, sc.bad, sc.lineLen = scBulkLen, 0, false, false, 0
 		if c != '$' {
 			sc.state = scOff
 		}
@@ -106,30 +109,39 @@ func (sc *reqScanner) step(c byte) error {
 	return nil
 }
 
-// number consumes a byte of a length line.
+// number consumes a byte of a length line. As Redis, it waits for the
+// line's end to call a bad number invalid, but refuses a line still
+// unterminated after maxInline bytes (counting its '*' or '$').
 func (sc *reqScanner) number(c byte) error {
 	sc.lineLen++
 	switch {
-	case sc.lineLen > maxNumLine:
-		return sc.tooLong()
+	case c == '\n':
+		if sc.bad {
+			return sc.tooLong()
+		}
+		return sc.endLine()
+	case sc.lineLen+1 > maxInline:
+		if sc.state == scCount {
+			return errMbulkTooBig
+		}
+		return errBulkCountTooBig
 	case c == '-' && sc.lineLen == 1:
 		sc.neg = true
 	case c >= '0' && c <= '9':
 		if sc.num > maxMultibulk<<32 { // far past any limit; keep int64 from overflowing
-			return sc.tooLong()
+			sc.bad = true
+		} else {
+			sc.num = sc.num*10 + int64(c-'0')
 		}
-		sc.num = sc.num*10 + int64(c-'0')
 	case c == '\r':
-	case c == '\n':
-		return sc.endLine()
 	default:
-		sc.state = scOff
+		sc.bad = true
 	}
 	return nil
 }
 
-// tooLong is the violation for a length line that is too long or names
-// too large a number.
+// tooLong is the violation for a length line that does not hold a valid
+// number or names too large a one.
 func (sc *reqScanner) tooLong() error {
 	if sc.state == scCount {
 		return errMultibulkLength

@@ -14,6 +14,7 @@ const (
 	kindHash   kind = 2
 	kindList   kind = 3
 	kindSet    kind = 4
+	kindZSet   kind = 5
 )
 
 // String returns the name TYPE replies with.
@@ -27,6 +28,8 @@ func (k kind) String() string {
 		return "list"
 	case kindSet:
 		return "set"
+	case kindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -46,6 +49,7 @@ type item struct {
 	fields map[string][]byte
 	list   *list               // kindList
 	set    map[string]struct{} // kindSet
+	z      *zset               // kindZSet
 	gen    uint64
 }
 
@@ -65,6 +69,9 @@ func (it *item) clone(gen uint64) *item {
 	}
 	if c.set != nil {
 		c.set = maps.Clone(c.set)
+	}
+	if c.z != nil {
+		c.z = c.z.copy()
 	}
 	return &c
 }

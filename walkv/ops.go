@@ -81,7 +81,7 @@ func opRedisKey(op txn.Op) (string, bool) {
 	switch op.Key[0] {
 	case tagKey, tagExpire, tagAppend, tagList:
 		return string(op.Key[1:]), true
-	case tagField, tagSet:
+	case tagField, tagSet, tagZMember:
 		key, _, err := splitFieldKey(op.Key)
 		return key, err == nil
 	}
@@ -115,6 +115,8 @@ func (ks *keyspace) apply(op txn.Op) error {
 		return nil
 	case tag == tagField:
 		return ks.applyField(op, put)
+	case tag == tagZMember:
+		return ks.applyZMember(op, put)
 	case tag == tagExpire:
 		return ks.applyExpire(string(op.Key[1:]), op.Value, put)
 	case tag == tagAppend && put:
@@ -131,13 +133,15 @@ func (ks *keyspace) apply(op txn.Op) error {
 }
 
 func (ks *keyspace) applySetKey(key string, v []byte) error {
-	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash && kind(v[0]) != kindList && kind(v[0]) != kindSet) {
+	if len(v) == 0 || (kind(v[0]) != kindString && kind(v[0]) != kindHash && kind(v[0]) != kindList && kind(v[0]) != kindSet && kind(v[0]) != kindZSet) {
 		return fmt.Errorf("%w: bad value header for key %q", ErrCorruptLog, key)
 	}
 	it := ks.newItem(key, kind(v[0]))
 	switch it.kind {
 	case kindString:
 		it.str = v[1:]
+	case kindZSet:
+		it.z = newZSetFromHeader(v[1:])
 	case kindHash:
 		it.fields = make(map[string][]byte)
 	case kindList:

@@ -52,6 +52,12 @@ func itemValue(it *item) string {
 			parts = append(parts, fmt.Sprintf("%q", m))
 		}
 		sort.Strings(parts)
+	case kindZSet: // a -0 may read back as 0 from a snapshot, as in Redis: compare 0s alike
+		it.z.ascend(0, func(e *zent) bool {
+			parts = append(parts, fmt.Sprintf("%q=%s", e.member, formatScore(e.score+0)))
+			return true
+		})
+		return "[" + strings.Join(parts, " ") + "]"
 	default:
 		return fmt.Sprintf("kind %d", it.kind) // another family's type: compared by TYPE only
 	}

@@ -71,6 +71,9 @@ func appendSnapEntry(b []byte, it *item) []byte {
 	case kindSet:
 		return appendSnapSet(b, it)
 	}
+	if it.kind == kindZSet {
+		return appendZSetEntry(b, it)
+	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(it.fields)))
 	for f, v := range it.fields {
 		b = appendLenBytes(b, []byte(f))
@@ -189,7 +192,7 @@ func (sr *snapReader) header() (snapHeader, error) {
 }
 
 func (sr *snapReader) entry(k kind) (*item, error) {
-	if k != kindString && k != kindHash && (sr.version < 2 || (k != kindList && k != kindSet)) {
+	if k != kindString && k != kindHash && (sr.version < 2 || (k != kindList && k != kindSet && k != kindZSet)) {
 		return nil, corruptSnap("unknown entry kind %d in a version %d snapshot", k, sr.version)
 	}
 	exp, err := sr.u64()
@@ -209,6 +212,9 @@ func (sr *snapReader) entry(k kind) (*item, error) {
 		return it, sr.list(it)
 	case kindSet:
 		return it, sr.set(it)
+	}
+	if k == kindZSet {
+		return it, sr.zsetEntry(it)
 	}
 	return it, sr.fields(it)
 }

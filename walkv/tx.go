@@ -90,10 +90,10 @@ func (t *tx) apply() error {
 		return errTooLarge
 	}
 	for _, op := range t.ops[t.mark:] {
+		t.db.touch(op) // before: a flush touches the watched keys that exist
 		if err := t.db.ks.apply(op); err != nil {
 			panic(fmt.Sprintf("walkv: invariant violated: live operation does not apply: %v", err))
 		}
-		t.db.touch(op)
 		t.db.signalReady(op)
 	}
 	t.size, t.mark = size, len(t.ops)

@@ -8,15 +8,21 @@ import "github.com/waldb/wal/txn"
 // their EXEC fails. A key that expires without being removed is caught at
 // EXEC by comparing its liveness with what WATCH saw.
 
-// touch marks the watchers of the key op changes (all watchers for a
-// flush). REQUIRES: DB.mu held for writing.
+// touch marks the watchers of the key op changes (for a flush, of every
+// key that exists), before op is applied. REQUIRES: DB.mu held for
+// writing.
 func (db *DB) touch(op txn.Op) {
 	if len(db.watches) == 0 {
 		return
 	}
 	key, ok := opRedisKey(op)
 	if !ok {
-		for _, ss := range db.watches {
+		// A flush changes only the watched keys that exist (expired or
+		// not), as in Redis 7.0: watching a missing key survives it.
+		for k, ss := range db.watches {
+			if db.ks.lookup(k) == nil {
+				continue
+			}
 			for s := range ss {
 				s.dirty = true
 			}
