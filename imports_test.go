@@ -24,7 +24,7 @@ func layer(pkg string) (rank int, core bool) {
 		return 1, true
 	case "":
 		return 2, true
-	case "txn":
+	case "txn", "tidwall":
 		return 3, true
 	case "walkv", "raftlog":
 		return 4, false
