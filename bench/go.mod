@@ -10,7 +10,7 @@ require (
 	github.com/hashicorp/raft-boltdb/v2 v2.3.0
 	github.com/hashicorp/raft-wal v0.4.2
 	github.com/rosedblabs/wal v1.3.8
-	github.com/tidwall/wal v1.1.8
+	github.com/tidwall/wal v1.2.1
 	github.com/waldb/wal v0.0.0-00010101000000-000000000000
 	github.com/wcharczuk/go-chart/v2 v2.1.2
 	go.etcd.io/etcd/server/v3 v3.6.5
