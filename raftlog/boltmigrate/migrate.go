@@ -5,8 +5,8 @@ package boltmigrate
 
 import (
 	"bytes"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"time"
