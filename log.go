@@ -79,6 +79,11 @@ type Log struct {
 	prep     *prepared
 	tmpSeq   int
 	notify   chan struct{} // closed when entries are added; nil if nobody waits
+	// bufEntries counts the entries encoded into buf since its last flush
+	// (for EventListener.WriteEnd).
+	bufEntries int
+	// ev reports events; nil if neither a listener nor a logger is set.
+	ev *events
 }
 
 // view is the lock-free snapshot Read uses for sealed segments.

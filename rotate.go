@@ -178,6 +178,9 @@ func (l *Log) rotate() error {
 	l.sealed = append(l.sealed, t)
 	l.tail = nil
 	l.publish()
+	if l.ev != nil {
+		l.ev.sealed(SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first, LastIndex: t.first + uint64(len(l.tailOffs)) - 1, Sealed: true})
+	}
 	return l.newTail(t.seq+1, 0)
 }
 

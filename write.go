@@ -160,6 +160,7 @@ func (l *Log) encode(t record.Type, data []byte) {
 	l.tailOffs = append(l.tailOffs, uint32(l.lsn-l.tailBase))
 	l.buf = record.Append(l.buf, t, l.last+1, data)
 	l.last++
+	l.bufEntries++
 	l.lsn += int64(record.HeaderSize + len(data))
 }
 
