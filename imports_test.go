@@ -29,6 +29,8 @@ func layer(pkg string) (rank int, core bool) {
 		return 2, true
 	case "txn", "tidwall":
 		return 3, true
+	case "walprom":
+		return 3, false // the Prometheus adapter: third-party, beside the core
 	case "walkv", "raftlog":
 		return 4, false
 	case "cmd":
