@@ -52,7 +52,8 @@ func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
 }
 
 // WriteBatch writes b's entries, whose indexes must be consecutive from
-// LastIndex()+1, as one unit.
+// LastIndex()+1, as one unit. It does not change b: Clear it to reuse it
+// (tidwall/wal's WriteBatch clears the batch; package tidwall does too).
 func (l *Log) WriteBatch(b *Batch) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
