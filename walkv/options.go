@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/waldb/wal"
 	"github.com/waldb/wal/vfs"
 )
 
@@ -105,6 +106,9 @@ type Options struct {
 	// possibly stale, state instead of redirecting them to the leader.
 	// Ignored without Replicator. Default false.
 	StaleReads bool
+	// LogEvents, if set, receives the log's events (wal.Options.
+	// EventListener), e.g. walprom's for Prometheus. Default none.
+	LogEvents *wal.EventListener
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.
