@@ -124,11 +124,11 @@ func (e *events) synced(info SyncInfo) {
 }
 
 func (e *events) stalled(info StallInfo) {
-	if e.el.SyncStall != nil {
-		e.el.SyncStall(info)
-	}
 	if e.log != nil {
 		e.log.Warn("wal: fdatasync is slow and still running", "segment", info.Segment, "elapsed", info.Elapsed)
+	}
+	if e.el.SyncStall != nil {
+		e.el.SyncStall(info)
 	}
 }
 

@@ -47,12 +47,12 @@ func (r *recorder) listener() *wal.EventListener {
 func TestEventListenerReports(t *testing.T) {
 	fs := vfs.NewMem()
 	var rec recorder
-	opts := &wal.Options{FS: fs, SegmentSize: 4096, EventListener: rec.listener()}
+	opts := &wal.Options{FS: fs, SegmentSize: 2048, EventListener: rec.listener()}
 	l, err := wal.Open("/log", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n, size = 300, 100
+	const n, size = 150, 100
 	data := bytes.Repeat([]byte{'x'}, size)
 	for range n {
 		if _, err := l.Append(data); err != nil {
@@ -191,7 +191,12 @@ func TestSlowSyncReportedWhileStalled(t *testing.T) {
 	var logBuf syncBuffer
 	var rec recorder
 	el := rec.listener()
-	el.SyncStall = func(i wal.StallInfo) { stalled <- i }
+	el.SyncStall = func(i wal.StallInfo) {
+		select {
+		case stalled <- i:
+		default: // reported again while the test looks elsewhere
+		}
+	}
 	l, err := wal.Open("/log", &wal.Options{
 		FS: g, EventListener: el, SlowSyncThreshold: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
@@ -200,6 +205,9 @@ func TestSlowSyncReportedWhileStalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(g.release) }) }
+	defer release() // before Close, should the test fail with a sync blocked
 	if _, err := l.Append([]byte("warm")); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +254,7 @@ func TestSlowSyncReportedWhileStalled(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
-	close(g.release)
+	release()
 	wg.Wait()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
