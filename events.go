@@ -16,6 +16,8 @@ type EventListener struct {
 	// WriteEnd is called after each write of buffered entries to the tail
 	// segment (one write syscall): under SyncAlways each is a group
 	// commit, whose Entries are the entries of every writer it covers.
+	// Writes of the log's own markers alone (sync and close markers) have
+	// Entries 0.
 	WriteEnd func(WriteInfo)
 	// SyncEnd is called after each fdatasync of the tail segment.
 	SyncEnd func(SyncInfo)
