@@ -317,7 +317,7 @@ func ExampleEventListener() {
 				entries += w.Entries
 			}
 		},
-		SyncEnd:  func(wal.SyncInfo) { syncs++ },
+		SyncEnd: func(wal.SyncInfo) { syncs++ },
 	}})
 	if err != nil {
 		log.Fatal(err)
