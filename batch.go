@@ -6,8 +6,8 @@ package wal
 // a reused Batch allocates nothing in steady state.
 type Batch struct {
 	// Sync forces durability for this batch even when the log's policy is
-	// SyncInterval or SyncNever (the seed lab's force_flush, etcd's
-	// MustSync).
+	// SyncInterval or SyncNever: the write returns once the batch is
+	// durable (etcd's MustSync).
 	Sync    bool
 	entries []batchEntry
 	data    []byte

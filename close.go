@@ -18,6 +18,7 @@ func (l *Log) Close() error {
 	l.cond.Broadcast()
 	l.mu.Unlock()
 	l.stopBackground()
+	defer l.ev.close()
 
 	l.mu.Lock()
 	defer l.mu.Unlock()

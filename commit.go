@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/waldb/wal/record"
 	"github.com/waldb/wal/vfs"
@@ -24,6 +25,8 @@ func (l *Log) flush(sync bool) {
 	buf := l.buf
 	l.buf, l.spare = l.spare[:0], nil
 	l.flushBuf = buf
+	entries := l.bufEntries
+	l.bufEntries = 0
 	off := l.written - l.tailBase
 	end := l.written + int64(len(buf))
 	lastIdx := l.last
@@ -31,8 +34,16 @@ func (l *Log) flush(sync bool) {
 	l.mu.Unlock()
 
 	var err error
+	timed := l.ev.timed()
 	if len(buf) > 0 {
+		var began time.Time
+		if timed {
+			began = time.Now()
+		}
 		_, err = t.f.WriteAt(buf, off)
+		if timed {
+			l.ev.wrote(WriteInfo{Segment: t.name, Bytes: len(buf), Entries: entries, Duration: time.Since(began), Err: err})
+		}
 	}
 	if err == nil && !sync {
 		startWriteback(t, off+int64(len(buf))) // a syscall: not under mu
@@ -62,7 +73,15 @@ func (l *Log) flush(sync bool) {
 	// fdatasync: the data and the file size; segment files are
 	// preallocated, so usually no metadata needs writing. It covers
 	// [0, end) and perhaps more, written by flushes meanwhile.
+	var began time.Time
+	if timed {
+		began = time.Now()
+		l.ev.syncStart(&t.name)
+	}
 	err = t.f.Sync()
+	if timed {
+		l.ev.synced(SyncInfo{Segment: t.name, Duration: time.Since(began), Err: err})
+	}
 
 	l.mu.Lock()
 	l.syncing = false
@@ -120,6 +139,7 @@ func startWriteback(t *segment, end int64) {
 func (l *Log) fail(err error) {
 	if l.err == nil {
 		l.err = &failedError{cause: err}
+		l.ev.failed(err)
 	}
 	if l.tail != nil && l.synIdx < l.last {
 		keep := uint64(0)
@@ -129,7 +149,7 @@ func (l *Log) fail(err error) {
 		l.tailOffs = l.tailOffs[:keep]
 		l.last = l.synIdx
 	}
-	l.buf = l.buf[:0]
+	l.buf, l.bufEntries = l.buf[:0], 0
 	l.lsn, l.written, l.entryEnd = l.synced, l.synced, l.synced
 	l.cond.Broadcast()
 }

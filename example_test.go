@@ -303,3 +303,36 @@ func ExampleLog_Recovery() {
 	// clean
 	// clean: entries [1, 2] in 1 segments
 }
+
+// An EventListener sees each group commit and fdatasync; package walprom
+// turns the same events into Prometheus metrics.
+func ExampleEventListener() {
+	dir, cleanup := exampleDir()
+	defer cleanup()
+	var writes, entries, syncs int
+	l, err := wal.Open(dir, &wal.Options{EventListener: &wal.EventListener{
+		WriteEnd: func(w wal.WriteInfo) { // also called for writes of markers only (Entries 0)
+			if w.Entries > 0 {
+				writes++
+				entries += w.Entries
+			}
+		},
+		SyncEnd: func(wal.SyncInfo) { syncs++ },
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var b wal.Batch
+	for i := range 10 {
+		b.Append(fmt.Appendf(nil, "entry %d", i))
+	}
+	if _, err := l.AppendBatch(&b); err != nil { // one write and one fdatasync for all ten
+		log.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("entries %d in %d write(s); at least one fdatasync: %v\n", entries, writes, syncs >= 1)
+	// Output:
+	// entries 10 in 1 write(s); at least one fdatasync: true
+}

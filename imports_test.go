@@ -16,6 +16,9 @@ const modulePath = "github.com/waldb/wal"
 // vfs} -> internal/*), and a package inside vfs/ may import vfs.
 func layer(pkg string) (rank int, core bool) {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, modulePath), "/")
+	if rel == "raftlog/boltmigrate" {
+		return 5, false // beside raftlog, so that raftlog links no BoltDB
+	}
 	top, _, _ := strings.Cut(rel, "/")
 	switch top {
 	case "internal":
@@ -24,14 +27,16 @@ func layer(pkg string) (rank int, core bool) {
 		return 1, true
 	case "":
 		return 2, true
-	case "txn":
+	case "txn", "tidwall":
 		return 3, true
+	case "walprom":
+		return 3, false // the Prometheus adapter: third-party, beside the core
 	case "walkv", "raftlog":
 		return 4, false
 	case "cmd":
-		return 5, false
+		return 6, false
 	}
-	return 6, false
+	return 7, false
 }
 
 // TestImportDirection walks every non-test source file of the module and

@@ -10,8 +10,14 @@ import (
 	"github.com/waldb/wal/vfs"
 )
 
-// Log is a write-ahead log in one directory. All methods are safe for
-// concurrent use.
+// Log is a write-ahead log in one directory. Open (or OpenReadOnly)
+// returns one; Close releases it. Append or Write entries (AppendBatch and
+// WriteBatch for several at once, all or none), Read them back by index or
+// stream them with Iter, drop a prefix with TruncateFront once a checkpoint
+// covers it, a suffix with TruncateBack, or everything with Reset. All
+// methods are safe for concurrent use; concurrent Appends share fsyncs.
+// Under the default SyncAlways a write returns once it is durable; see
+// SyncPolicy for the others, and EventListener to observe the log.
 //
 // # Concurrency protocol
 //
@@ -79,6 +85,11 @@ type Log struct {
 	prep     *prepared
 	tmpSeq   int
 	notify   chan struct{} // closed when entries are added; nil if nobody waits
+	// bufEntries counts the entries encoded into buf since its last flush
+	// (for EventListener.WriteEnd).
+	bufEntries int
+	// ev reports events; nil if neither a listener nor a logger is set.
+	ev *events
 }
 
 // view is the lock-free snapshot Read uses for sealed segments.

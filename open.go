@@ -24,15 +24,17 @@ func Open(dir string, opts *Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: o, fs: o.FS}
+	l := &Log{dir: dir, opts: o, fs: o.FS, ev: newEvents(&o)}
 	l.cond.L, l.roomCond.L = &l.mu, &l.mu
 	r := &opener{l: l, rep: &l.report}
 	if err := r.run(); err != nil {
 		r.abort()
+		l.ev.close()
 		return nil, err
 	}
 	l.publish()
 	l.startBackground()
+	l.ev.recovered(dir, l.report)
 	return l, nil
 }
 

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -146,6 +147,18 @@ type Options struct {
 	EagerOpen bool
 	// RecoveryMode; default TolerateTornTail.
 	RecoveryMode RecoveryMode
+	// EventListener receives write, fsync, rotation, truncation, recovery
+	// and failure events, for metrics (see EventListener). Default none.
+	EventListener *EventListener
+	// Logger, if set, receives warnings (an fdatasync stalled past
+	// SlowSyncThreshold, a recovery that dropped bytes, a failed
+	// truncation), errors (the log failing) and debug messages (rotations,
+	// truncations). Default none: the log logs nothing.
+	Logger *slog.Logger
+	// SlowSyncThreshold is how long an fdatasync may run before
+	// EventListener.SyncStall and the Logger are told, while it still
+	// runs. Default DefaultSlowSyncThreshold (1s); negative: never.
+	SlowSyncThreshold time.Duration
 
 	// newTicker makes the background tickers; nil means time.NewTicker
 	// (the monotonic clock). Tests substitute a fake clock.
@@ -186,6 +199,7 @@ func (o *Options) withDefaults() (Options, error) {
 	setDefault(&c.BufferSize, DefaultBufferSize)
 	setDefault(&c.SegmentSize, DefaultSegmentSize)
 	setDefault(&c.MaxEntrySize, DefaultMaxEntrySize)
+	setDefault(&c.SlowSyncThreshold, DefaultSlowSyncThreshold)
 	switch {
 	case c.SyncInterval < 0 || c.FlushInterval < 0:
 		return c, fmt.Errorf("wal: negative interval")

@@ -215,6 +215,9 @@ func (l *Log) rotate() error {
 	l.sealed = append(l.sealed, t)
 	l.tail = nil
 	l.publish()
+	if l.ev != nil {
+		l.ev.sealed(SegmentInfo{Name: t.name, Seq: t.seq, FirstIndex: t.first, LastIndex: t.first + uint64(len(offs)) - 1, Sealed: true})
+	}
 	p, tmp := l.claimPrepared()
 	first := l.last + 1
 	l.mu.Unlock()

@@ -15,7 +15,9 @@ import (
 func (l *Log) TruncateFront(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.exclusively(func() error { return l.truncateFront(index) })
+	err := l.exclusively(func() error { return l.truncateFront(index) })
+	l.ev.truncated("front", index, err)
+	return err
 }
 
 func (l *Log) truncateFront(index uint64) error {
@@ -66,7 +68,9 @@ func (l *Log) truncateFront(index uint64) error {
 func (l *Log) Reset(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.exclusively(func() error { return l.resetChecked(index) })
+	err := l.exclusively(func() error { return l.resetChecked(index) })
+	l.ev.truncated("reset", index, err)
+	return err
 }
 
 func (l *Log) resetChecked(index uint64) error {
@@ -115,7 +119,9 @@ func (l *Log) reset(index uint64) error {
 func (l *Log) TruncateBack(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.exclusively(func() error { return l.truncateBack(index) })
+	err := l.exclusively(func() error { return l.truncateBack(index) })
+	l.ev.truncated("back", index, err)
+	return err
 }
 
 func (l *Log) truncateBack(index uint64) error {

@@ -55,7 +55,8 @@ func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
 }
 
 // WriteBatch writes b's entries, whose indexes must be consecutive from
-// LastIndex()+1, as one unit.
+// LastIndex()+1, as one unit. It does not change b: Clear it to reuse it
+// (tidwall/wal's WriteBatch clears the batch; package tidwall does too).
 func (l *Log) WriteBatch(b *Batch) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -175,6 +176,7 @@ func (l *Log) encode(t record.Type, data []byte) {
 	l.tailOffs = append(l.tailOffs, uint32(l.lsn-l.tailBase))
 	l.buf = record.Append(l.buf, t, l.last+1, data)
 	l.last++
+	l.bufEntries++
 	l.lsn += int64(record.HeaderSize + len(data))
 }
 

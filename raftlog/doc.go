@@ -121,6 +121,8 @@
 //
 // # Migration
 //
-// MigrateFromBolt copies and verifies the entries and stable keys of a
-// raft-boltdb store into an empty Store.
+// Package github.com/waldb/wal/raftlog/boltmigrate copies and verifies the
+// entries and stable keys of a raft-boltdb store into an empty Store. It is
+// a package of its own so that a program importing raftlog does not link
+// BoltDB.
 package raftlog

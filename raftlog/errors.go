@@ -33,13 +33,4 @@ var (
 	// ErrFailed and the cause (fail-stop, as the log does). Reopen the
 	// store to recover.
 	ErrFailed = errors.New("raftlog: stable store failed")
-	// ErrNotEmpty: MigrateFromBolt was given a destination that already
-	// holds entries or stable keys.
-	ErrNotEmpty = errors.New("raftlog: destination not empty")
-	// ErrNotBolt: MigrateFromBolt's source is not a raft-boltdb store (it
-	// lacks the "logs" or "conf" bucket).
-	ErrNotBolt = errors.New("raftlog: not a raft-boltdb store")
-	// ErrMismatch: MigrateFromBolt read back an entry or key from the
-	// destination that differs from the source.
-	ErrMismatch = errors.New("raftlog: migrated data differs from the source")
 )

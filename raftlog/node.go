@@ -261,7 +261,7 @@ func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
 		return nil, n.notLeader()
 	}
 	if err := checkProposal(data); err != nil { // limits.go
-		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
+		return nil, fmt.Errorf("%w: %w: %w", ErrRejected, wal.ErrTooLarge, err)
 	}
 	// An entry the store cannot hold would fail the leader's append and
 	// depose it, with the outcome unknown: refuse it here. The largest

@@ -3,7 +3,7 @@
 //
 // A transaction is a run of records tagged with one transaction id: a
 // Begin, any number of Put and Delete operations, and a final Commit or
-// Abort. The package writes transactions in the two ways of the seed lab:
+// Abort. The package writes transactions in two ways:
 //
 //   - Atomic (Writer.Commit): the whole transaction is encoded at commit
 //     time and appended as one wal.Batch, so after a crash either all of

@@ -16,15 +16,31 @@ import (
 // against each other even within one process.
 var Default FS = osFS{}
 
-// osFS implements FS with package os. It has no state.
-type osFS struct{}
+// osFS implements FS with package os. A zero permission means the
+// default: 0644 for files, the caller's perm for directories.
+type osFS struct{ filePerm, dirPerm os.FileMode }
+
+// OSWithPerms returns the FS of the operating system (as Default) that
+// creates files with mode filePerm and directories with mode dirPerm,
+// both subject to the umask. A zero mode keeps Default's choice.
+func OSWithPerms(filePerm, dirPerm os.FileMode) FS {
+	return osFS{filePerm: filePerm.Perm(), dirPerm: dirPerm.Perm()}
+}
+
+func (fs osFS) fileMode() os.FileMode {
+	if fs.filePerm == 0 {
+		return 0o644
+	}
+	return fs.filePerm
+}
 
 var _ FS = osFS{}
 
-// Create creates or truncates name with mode 0644, open for reading and
-// writing. The caller must SyncDir the parent to make a new entry durable.
-func (osFS) Create(name string) (File, error) {
-	return openOS(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+// Create creates or truncates name with mode 0644 (or OSWithPerms's),
+// open for reading and writing. The caller must SyncDir the parent to make
+// a new entry durable.
+func (fs osFS) Create(name string) (File, error) {
+	return openOS(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, fs.fileMode())
 }
 
 // Open opens an existing file read-only.
@@ -51,8 +67,14 @@ func (osFS) Rename(oldname, newname string) error { return os.Rename(oldname, ne
 // Remove deletes a file or an empty directory.
 func (osFS) Remove(name string) error { return os.Remove(name) }
 
-// MkdirAll creates dir and any missing parents with mode perm.
-func (osFS) MkdirAll(dir string, perm os.FileMode) error { return os.MkdirAll(dir, perm) }
+// MkdirAll creates dir and any missing parents with mode perm (or
+// OSWithPerms's directory mode).
+func (fs osFS) MkdirAll(dir string, perm os.FileMode) error {
+	if fs.dirPerm != 0 {
+		perm = fs.dirPerm
+	}
+	return os.MkdirAll(dir, perm)
+}
 
 // Stat returns information about name, following symbolic links.
 func (osFS) Stat(name string) (os.FileInfo, error) { return os.Stat(name) }
@@ -87,10 +109,10 @@ func (osFS) SyncDir(dir string) error {
 	return f.Close()
 }
 
-// Lock opens or creates name (mode 0644) and takes a non-blocking exclusive
-// flock on it; see lockFile.
-func (osFS) Lock(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+// Lock opens or creates name (mode 0644, or OSWithPerms's) and takes a
+// non-blocking exclusive flock on it; see lockFile.
+func (fs osFS) Lock(name string) (io.Closer, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, fs.fileMode())
 	if err != nil {
 		return nil, err
 	}

@@ -123,6 +123,7 @@ func (db *DB) open() error {
 	}
 	db.log, err = wal.Open(filepath.Join(db.dir, logDirName), &wal.Options{
 		FS: db.opts.FS, SyncPolicy: wal.SyncNever, SegmentSize: db.opts.SegmentSize, MaxEntrySize: maxTxnBytes,
+		EventListener: db.opts.LogEvents,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/waldb/wal"
 	"github.com/waldb/wal/vfs"
 )
 
@@ -104,6 +105,9 @@ type Options struct {
 	// ReadMode is how a cluster node serves reads (see cluster.go).
 	// Ignored without Replicator. Default ReadLinearizable.
 	ReadMode ReadMode
+	// LogEvents, if set, receives the log's events (wal.Options.
+	// EventListener), e.g. walprom's for Prometheus. Default none.
+	LogEvents *wal.EventListener
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.

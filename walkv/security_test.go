@@ -92,9 +92,11 @@ func pingLatencies(t *testing.T, c *redis.Client) (stop func() []time.Duration) 
 }
 
 // checkLatencies fails if other clients were not answered promptly: the
-// median within 100 ms (the bound); the maximum is logged, and
-// must stay under 5 s even on a loaded CI machine under -race (a GC
-// assist while the attacker allocates has taken 1.2 s there).
+// median within 100 ms (the bound) in a build without the race
+// detector; under -race, where the attacker's allocations run several
+// times slower and a GC assist has taken 1.2 s on a loaded machine, the
+// median must stay under 2 s (a liveness check: the bound itself is
+// measured without -race). The maximum must stay under 5 s either way.
 func checkLatencies(t *testing.T, ds []time.Duration) {
 	t.Helper()
 	if len(ds) == 0 {
@@ -103,7 +105,11 @@ func checkLatencies(t *testing.T, ds []time.Duration) {
 	slices.Sort(ds)
 	med, worst := ds[len(ds)/2], ds[len(ds)-1]
 	t.Logf("PING during the attack: %d pings, median %v, max %v", len(ds), med, worst)
-	if med > 100*time.Millisecond || worst > 5*time.Second {
+	bound := 100 * time.Millisecond
+	if raceEnabled {
+		bound = 2 * time.Second
+	}
+	if med > bound || worst > 5*time.Second {
 		t.Errorf("other clients stalled: median %v, max %v", med, worst)
 	}
 }

@@ -52,7 +52,9 @@ subdirectory, which it removes.
 
 It prints a table and writes a chart (--out, PNG or SVG by its extension:
 throughput against writers per policy, and the latency histograms) and the
-full results as JSON next to it (same name, .json). --quick takes about ten
+full results as JSON next to it (same name, .json); without --out both go to
+a new directory under the system's temporary directory, whose name bench
+prints, never into the current directory. --quick takes about ten
 seconds. On tmpfs fsync costs nothing and the figures say nothing about a disk.`),
 		Args: optionalDirArg(&o.dir),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -67,7 +69,7 @@ seconds. On tmpfs fsync costs nothing and the figures say nothing about a disk.`
 	cmd.Flags().IntVar(&o.size, "size", 256, "entry size in `bytes`")
 	cmd.Flags().IntSliceVar(&o.writers, "writers", []int{1, 2, 4, 8, 16, 32, 64}, "writer counts (--quick: 1,4,16,64)")
 	cmd.Flags().IntSliceVar(&o.batches, "batches", []int{8, 64}, "batch sizes of the AppendBatch runs")
-	cmd.Flags().StringVarP(&o.out, "out", "o", "walctl-bench.png", "chart `file` (.png or .svg); results go to the same name with .json")
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "chart `file` (.png or .svg); results go to the same name with .json (default: a new temporary directory)")
 	return cmd
 }
 
@@ -82,7 +84,7 @@ func (o *benchOptions) finish(c *cobra.Command) error {
 		}
 	}
 	switch ext := strings.ToLower(filepath.Ext(o.out)); {
-	case ext != ".png" && ext != ".svg":
+	case o.out != "" && ext != ".png" && ext != ".svg":
 		return usageErrorf(c, "--out %q: the chart must be a .png or .svg file", o.out)
 	case o.duration <= 0:
 		return usageErrorf(c, "--duration %v must be positive", o.duration)
@@ -179,6 +181,13 @@ func runBench(ctx context.Context, o benchOptions, out io.Writer, prog progress)
 	prog.set(int64(len(runs)), int64(len(runs)), "bench done")
 	prog.finish()
 	writeBenchTables(out, rep)
+	if o.out == "" {
+		d, err := os.MkdirTemp("", "walctl-bench-")
+		if err != nil {
+			return err
+		}
+		o.out = filepath.Join(d, "walctl-bench.png")
+	}
 	return writeBenchFiles(out, o.out, rep)
 }
 

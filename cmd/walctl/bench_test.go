@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,23 @@ func TestBenchCancelled(t *testing.T) {
 	if err := runBench(ctx, o, &bytes.Buffer{}, nopProgress{}); err != context.Canceled {
 		t.Fatalf("runBench = %v, want context.Canceled", err)
 	}
+}
+
+// TestBenchDefaultOutputs: without --out and DIR, bench writes nothing
+// into the current directory; its chart and JSON go to a new temporary
+// directory it names.
+func TestBenchDefaultOutputs(t *testing.T) {
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	t.Setenv("TMPDIR", t.TempDir())
+	r := runCLI(t, "", "bench", "--duration", "10ms", "--writers", "1", "--batches", "2", "--size", "64")
+	r.wantCode(t, exitOK)
+	if names, err := os.ReadDir(cwd); err != nil || len(names) != 0 {
+		t.Fatalf("bench left %d entries in the current directory (%v)", len(names), err)
+	}
+	m := regexp.MustCompile(`wrote (\S+walctl-bench\.png)`).FindStringSubmatch(r.stdout)
+	if m == nil || !strings.HasPrefix(m[1], os.Getenv("TMPDIR")) {
+		t.Fatalf("no chart under TMPDIR in the output:\n%s", r.stdout)
+	}
+	os.RemoveAll(filepath.Dir(m[1]))
 }

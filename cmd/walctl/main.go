@@ -1,7 +1,8 @@
 // Command walctl is the operator's tool for waldb logs: it inspects
 // (stat, dump, tail), checks (verify), fixes (repair, truncate) and
 // measures (bench, crashtest) a log directory, and migrates a raft node's
-// raft-boltdb store to a raftlog store (migrate-bolt).
+// raft-boltdb store to a raftlog store (migrate-bolt) and a tidwall/wal
+// directory to waldb's format (migrate-tidwall).
 //
 // Inspection opens the log with wal.OpenReadOnly: it takes no lock and
 // changes nothing, so it is safe beside a running writer and on a damaged
@@ -64,7 +65,7 @@ another process has it open.
 	root.AddCommand(
 		newStatCmd(e), newDumpCmd(e), newTailCmd(e), newVerifyCmd(e),
 		newRepairCmd(e), newTruncateCmd(e), newBenchCmd(e), newCrashtestCmd(e),
-		newMigrateCmd(e), newCrashChildCmd(e),
+		newMigrateCmd(e), newMigrateTidwallCmd(e), newCrashChildCmd(e),
 	)
 	return root
 }

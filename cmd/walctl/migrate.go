@@ -12,6 +12,7 @@ import (
 
 	"github.com/waldb/wal"
 	"github.com/waldb/wal/raftlog"
+	"github.com/waldb/wal/raftlog/boltmigrate"
 )
 
 // migrateOptions configures migrate-bolt.
@@ -27,7 +28,7 @@ func newMigrateCmd(e *env) *cobra.Command {
 		Short: "Copy a raft-boltdb store into a new raftlog store, verified",
 		Long: withExit(`migrate-bolt copies the raft log and stable state (current term, last vote
 and every other key) of a stopped raft node's raft-boltdb store, the Bolt file
-BOLTFILE, into a new raftlog store in DIR (raftlog.MigrateFromBoltReport).
+BOLTFILE, into a new raftlog store in DIR (boltmigrate.MigrateReport).
 
 Every entry is read back from DIR and compared field by field with the source,
 and every stable key byte by byte; on success everything copied is durable.
@@ -70,7 +71,7 @@ func runMigrate(o migrateOptions, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("creating the raftlog store %s: %w", o.dir, err)
 	}
-	rep, err := raftlog.MigrateFromBoltReport(o.bolt, dst)
+	rep, err := boltmigrate.MigrateReport(o.bolt, dst)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
@@ -129,10 +130,10 @@ func checkMigrateDest(dir string) (existed bool, err error) {
 // a corrupt source for exit status 1.
 func migrateError(o migrateOptions, err error, hint string) error {
 	switch {
-	case errors.Is(err, raftlog.ErrMismatch), errors.Is(err, raftlog.ErrCorrupt),
+	case errors.Is(err, boltmigrate.ErrMismatch), errors.Is(err, raftlog.ErrCorrupt),
 		errors.Is(err, wal.ErrCorrupt), errors.Is(err, bbolt.ErrChecksum):
 		return fmt.Errorf("%w: migrating %s: %w (%s)", errCheckFailed, o.bolt, err, hint)
-	case errors.Is(err, bbolt.ErrInvalid), errors.Is(err, raftlog.ErrNotBolt):
+	case errors.Is(err, bbolt.ErrInvalid), errors.Is(err, boltmigrate.ErrNotBolt):
 		return fmt.Errorf("%s is not a raft-boltdb store: %w (%s)", o.bolt, err, hint)
 	case errors.Is(err, bbolt.ErrTimeout):
 		return fmt.Errorf("migrating %s: it is open in another process (stop the raft node first): %w (%s)", o.bolt, err, hint)
@@ -141,7 +142,7 @@ func migrateError(o migrateOptions, err error, hint string) error {
 }
 
 // printMigration prints the summary.
-func printMigration(out io.Writer, o migrateOptions, rep raftlog.MigrationReport) {
+func printMigration(out io.Writer, o migrateOptions, rep boltmigrate.MigrationReport) {
 	fmt.Fprintf(out, "source:       %s (raft-boltdb)\n", o.bolt)
 	fmt.Fprintf(out, "destination:  %s (raftlog)\n", o.dir)
 	if rep.Last == 0 {

@@ -21,6 +21,7 @@ type options struct {
 	fsync         walkv.Fsync
 	snapshotBytes int64
 	ioThreads     int
+	metricsAddr   string // serve Prometheus metrics here ("": no)
 
 	// Cluster mode (see cluster.go), on when nodeID is set.
 	nodeID            string
@@ -62,6 +63,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Int64Var(&o.snapshotBytes, "snapshot-log-bytes", walkv.DefaultSnapshotLogBytes,
 		"take a snapshot and truncate the log after this many `bytes` of log (negative: never)")
 	fs.IntVar(&o.ioThreads, "io-threads", walkv.DefaultEventLoops(), "event loops (threads) serving client connections")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`host:port`/metrics (default: off)")
 	fs.StringVar(&o.nodeID, "node-id", "", "cluster mode: this node's raft `id` (empty: single-node mode)")
 	fs.StringVar(&o.raftAddr, "raft-addr", "", "cluster mode: `host:port` for raft traffic")
 	fs.StringVar(&o.peers, "peers", "", "cluster mode: optional static membership `id=raftaddr=clientaddr,...` (this node included)")
@@ -127,6 +129,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opts := &walkv.Options{AppendFsync: o.fsync, SnapshotLogBytes: o.snapshotBytes, Logger: logger}
+	if o.metricsAddr != "" {
+		ms, err := startMetrics(o.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+		opts.LogEvents = ms.events
+		o.metricsAddr = ms.Addr()
+	}
 	var node *raftlog.Node
 	var db *walkv.DB
 	if o.nodeID != "" {
@@ -162,6 +173,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		mode = "cluster node " + o.nodeID
 	}
 	fmt.Fprintf(stdout, "walkv: listening on %s (dir %s, %s)\n", srv.Addr(), o.dir, mode)
+	if o.metricsAddr != "" {
+		fmt.Fprintf(stdout, "walkv: metrics on http://%s/metrics\n", o.metricsAddr)
+	}
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():

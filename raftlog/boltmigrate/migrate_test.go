@@ -1,4 +1,4 @@
-package raftlog
+package boltmigrate
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
+
+	"github.com/waldb/wal/raftlog"
 )
 
 // boltEntry is an entry with every field set; entries 100, 200, ..., 900
@@ -43,7 +45,7 @@ func writeBolt(t *testing.T, b *raftboltdb.BoltStore, from, to uint64) {
 // (first index 51), crossing both batch limits, with raft's stable keys
 // and an application key, and checks the copy against the Bolt file read
 // again by raft-boltdb, before and after a reopen.
-func TestMigrateFromBolt(t *testing.T) {
+func TestMigrate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "raft.db")
 	b, err := raftboltdb.NewBoltStore(path)
 	must(t, err)
@@ -57,7 +59,7 @@ func TestMigrateFromBolt(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "store")
 	dst := mustOpen(t, dir, nil)
-	rep, err := MigrateFromBoltReport(path, dst)
+	rep, err := MigrateReport(path, dst)
 	must(t, err)
 	if want := (MigrationReport{First: 51, Last: 2600, Keys: 4}); rep != want {
 		t.Fatalf("report %+v, want %+v", rep, want)
@@ -76,7 +78,7 @@ func TestMigrateFromBolt(t *testing.T) {
 
 // sameAsBolt compares dst with the raft-boltdb store src entry by entry
 // and key by key.
-func sameAsBolt(t *testing.T, dst *Store, src *raftboltdb.BoltStore, keys []string) {
+func sameAsBolt(t *testing.T, dst *raftlog.Store, src *raftboltdb.BoltStore, keys []string) {
 	t.Helper()
 	f, _ := dst.FirstIndex()
 	l, _ := dst.LastIndex()
@@ -114,18 +116,24 @@ func TestMigrateGap(t *testing.T) {
 	must(t, b.Close())
 	dst := mustOpen(t, t.TempDir(), nil)
 	defer mustClose(t, dst)
-	rep, err := MigrateFromBoltReport(path, dst)
+	rep, err := MigrateReport(path, dst)
 	must(t, err)
 	if want := (MigrationReport{First: 100, Last: 120, Skipped: 20}); rep != want {
 		t.Fatalf("report %+v, want %+v", rep, want)
 	}
-	m := newModel()
-	var ls []*raft.Log
-	for i := uint64(100); i <= 120; i++ {
-		ls = append(ls, boltEntry(i))
+	if f, _ := dst.FirstIndex(); f != 100 {
+		t.Fatalf("first index %d, want 100", f)
 	}
-	m.store(ls)
-	m.check(t, dst)
+	if l, _ := dst.LastIndex(); l != 120 {
+		t.Fatalf("last index %d, want 120", l)
+	}
+	var got raft.Log
+	for i := uint64(100); i <= 120; i++ {
+		must(t, dst.GetLog(i, &got))
+		if why := diffLog(boltEntry(i), &got); why != "" {
+			t.Fatalf("entry %d: %s", i, why)
+		}
+	}
 }
 
 func TestMigrateRefusals(t *testing.T) {
@@ -136,27 +144,27 @@ func TestMigrateRefusals(t *testing.T) {
 	must(t, b.Close())
 	// An empty raft-boltdb store migrates to nothing.
 	dst := mustOpen(t, filepath.Join(tmp, "a"), nil)
-	rep, err := MigrateFromBoltReport(empty, dst)
+	rep, err := MigrateReport(empty, dst)
 	if err != nil || rep != (MigrationReport{}) {
 		t.Fatalf("empty source: %+v, %v", rep, err)
 	}
 	// A destination with entries or stable keys is refused.
 	must(t, dst.StoreLog(entry(1, 1)))
-	if err := MigrateFromBolt(empty, dst); !errors.Is(err, ErrNotEmpty) {
+	if err := Migrate(empty, dst); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("destination with entries: %v, want ErrNotEmpty", err)
 	}
 	mustClose(t, dst)
 	dst = mustOpen(t, filepath.Join(tmp, "b"), nil)
 	defer mustClose(t, dst)
 	must(t, dst.SetUint64(keyCurrentTerm, 1))
-	if err := MigrateFromBolt(empty, dst); !errors.Is(err, ErrNotEmpty) {
+	if err := Migrate(empty, dst); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("destination with a key: %v, want ErrNotEmpty", err)
 	}
 	dst2 := mustOpen(t, filepath.Join(tmp, "c"), nil)
 	defer mustClose(t, dst2)
 	// A missing file is an error and is not created.
 	missing := filepath.Join(tmp, "missing.db")
-	if err := MigrateFromBolt(missing, dst2); err == nil {
+	if err := Migrate(missing, dst2); err == nil {
 		t.Fatal("missing source: no error")
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
@@ -168,7 +176,7 @@ func TestMigrateRefusals(t *testing.T) {
 	must(t, err)
 	must(t, db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("logs")); return err }))
 	must(t, db.Close())
-	if err := MigrateFromBolt(other, dst2); !errors.Is(err, ErrNotBolt) {
+	if err := Migrate(other, dst2); !errors.Is(err, ErrNotBolt) {
 		t.Fatalf("bolt file without conf bucket: %v, want ErrNotBolt", err)
 	}
 }
@@ -220,7 +228,7 @@ func TestMigrateRaftNode(t *testing.T) {
 
 	store := mustOpen(t, filepath.Join(tmp, "raftlog"), nil)
 	defer mustClose(t, store)
-	must(t, MigrateFromBolt(boltPath, store))
+	must(t, Migrate(boltPath, store))
 	fsm, term2 := run(store, store, false, []string{"after"})
 	if got, want := fsm.Logs(), append(slices.Clone(cmds), "after"); !slices.EqualFunc(got, want, func(a []byte, b string) bool { return string(a) == b }) {
 		t.Fatalf("after migration the FSM applied %q, want %q", got, want)

@@ -1,8 +1,12 @@
-package raftlog
+// Package boltmigrate copies a hashicorp/raft node's raft-boltdb store
+// into a raftlog store, verifying everything it writes. It is a package of
+// its own so that importing raftlog does not link BoltDB into a program.
+package boltmigrate
 
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -10,6 +14,22 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
+
+	"github.com/waldb/wal/raftlog"
+)
+
+// Sentinel errors, for errors.Is. Errors of the destination store are
+// passed on wrapped, so errors.Is(err, raftlog.ErrCorrupt) and the like
+// work too.
+var (
+	// ErrNotEmpty: the destination already holds entries or stable keys.
+	ErrNotEmpty = errors.New("boltmigrate: destination not empty")
+	// ErrNotBolt: the source is not a raft-boltdb store (it lacks the
+	// "logs" or "conf" bucket).
+	ErrNotBolt = errors.New("boltmigrate: not a raft-boltdb store")
+	// ErrMismatch: an entry or key read back from the destination differs
+	// from the source.
+	ErrMismatch = errors.New("boltmigrate: migrated data differs from the source")
 )
 
 // raft-boltdb's bucket names.
@@ -25,18 +45,18 @@ const (
 	migrateBatchBytes   = 4 << 20
 )
 
-// MigrationReport says what MigrateFromBoltReport copied.
+// MigrationReport says what MigrateReport copied.
 type MigrationReport struct {
 	// First and Last are the range of entries copied; both 0 if none.
 	First, Last uint64
 	// Skipped counts the source's entries below a gap, which were not
-	// copied (see MigrateFromBolt).
+	// copied (see Migrate).
 	Skipped uint64
 	// Keys is the number of stable keys copied.
 	Keys int
 }
 
-// MigrateFromBolt copies the raft log and stable state of a raft-boltdb
+// Migrate copies the raft log and stable state of a raft-boltdb
 // store (the Bolt file at boltPath, written by raft-boltdb v1 or v2) into
 // dst, verifying every entry and key it writes. dst must be empty: no
 // entries and no stable keys (ErrNotEmpty otherwise). Stop the raft node
@@ -63,13 +83,13 @@ type MigrationReport struct {
 // is ErrNotBolt. If MigrateFromBolt fails, dst may hold part of the data:
 // remove its directory and migrate again. On success everything copied is
 // durable, whatever dst's SyncPolicy.
-func MigrateFromBolt(boltPath string, dst *Store) error {
-	_, err := MigrateFromBoltReport(boltPath, dst)
+func Migrate(boltPath string, dst *raftlog.Store) error {
+	_, err := MigrateReport(boltPath, dst)
 	return err
 }
 
-// MigrateFromBoltReport is MigrateFromBolt, also reporting what it copied.
-func MigrateFromBoltReport(boltPath string, dst *Store) (MigrationReport, error) {
+// MigrateReport is Migrate, also reporting what it copied.
+func MigrateReport(boltPath string, dst *raftlog.Store) (MigrationReport, error) {
 	var rep MigrationReport
 	if err := checkEmpty(dst); err != nil {
 		return rep, err
@@ -77,21 +97,21 @@ func MigrateFromBoltReport(boltPath string, dst *Store) (MigrationReport, error)
 	// bbolt opens with O_CREATE even when read-only: check first, so a
 	// mistyped path is reported rather than created.
 	if fi, err := os.Stat(boltPath); err != nil {
-		return rep, fmt.Errorf("raftlog: %w", err)
+		return rep, fmt.Errorf("boltmigrate: %w", err)
 	} else if !fi.Mode().IsRegular() {
 		return rep, fmt.Errorf("%w: %s is not a regular file", ErrNotBolt, boltPath)
 	}
 	ro := &bbolt.Options{ReadOnly: true, Timeout: time.Second}
 	db, err := bbolt.Open(boltPath, 0o600, ro)
 	if err != nil {
-		return rep, fmt.Errorf("raftlog: opening %s: %w", boltPath, err)
+		return rep, fmt.Errorf("boltmigrate: opening %s: %w", boltPath, err)
 	}
 	defer db.Close()
 	// A second read-only handle for raft-boltdb's decoder: shared locks
 	// coexist, and both see the same immutable file.
 	src, err := raftboltdb.New(raftboltdb.Options{Path: boltPath, BoltOptions: ro})
 	if err != nil {
-		return rep, fmt.Errorf("raftlog: opening %s with raft-boltdb: %w", boltPath, err)
+		return rep, fmt.Errorf("boltmigrate: opening %s with raft-boltdb: %w", boltPath, err)
 	}
 	defer src.Close()
 	m := &migration{db: db, src: src, dst: dst, rep: &rep}
@@ -100,12 +120,12 @@ func MigrateFromBoltReport(boltPath string, dst *Store) (MigrationReport, error)
 }
 
 // checkEmpty refuses a destination holding entries or stable keys.
-func checkEmpty(dst *Store) error {
+func checkEmpty(dst *raftlog.Store) error {
 	last, err := dst.LastIndex()
 	if err != nil {
 		return err
 	}
-	kv, err := dst.stable.load()
+	kv, err := dst.StableKeys()
 	if err != nil {
 		return err
 	}
@@ -115,11 +135,11 @@ func checkEmpty(dst *Store) error {
 	return nil
 }
 
-// migration is one run of MigrateFromBoltReport.
+// migration is one run of MigrateReport.
 type migration struct {
 	db  *bbolt.DB
 	src *raftboltdb.BoltStore
-	dst *Store
+	dst *raftlog.Store
 	rep *MigrationReport
 }
 
@@ -202,10 +222,10 @@ func (m *migration) copyLogs() error {
 	for i := m.rep.First; ; i++ {
 		l := new(raft.Log)
 		if err := m.src.GetLog(i, l); err != nil {
-			return fmt.Errorf("raftlog: reading entry %d from the source: %w", i, err)
+			return fmt.Errorf("boltmigrate: reading entry %d from the source: %w", i, err)
 		}
 		batch = append(batch, l)
-		size += EncodedLen(l)
+		size += raftlog.EncodedLen(l)
 		if i == m.rep.Last || len(batch) == migrateBatchEntries || size >= migrateBatchBytes {
 			if err := m.storeVerified(batch); err != nil {
 				return err
@@ -226,7 +246,7 @@ func (m *migration) storeVerified(batch []*raft.Log) error {
 	var got raft.Log
 	for _, want := range batch {
 		if err := m.dst.GetLog(want.Index, &got); err != nil {
-			return fmt.Errorf("raftlog: reading back entry %d: %w", want.Index, err)
+			return fmt.Errorf("boltmigrate: reading back entry %d: %w", want.Index, err)
 		}
 		if why := diffLog(want, &got); why != "" {
 			return fmt.Errorf("%w: entry %d: %s", ErrMismatch, want.Index, why)
@@ -260,13 +280,13 @@ func (m *migration) copyStable(kv map[string][]byte) error {
 	if len(kv) == 0 {
 		return nil
 	}
-	if err := m.dst.stable.set(kv); err != nil {
+	if err := m.dst.SetAll(kv); err != nil {
 		return err
 	}
 	for k, want := range kv {
 		got, err := m.dst.Get([]byte(k))
 		if err != nil {
-			return fmt.Errorf("raftlog: reading back stable key %q: %w", k, err)
+			return fmt.Errorf("boltmigrate: reading back stable key %q: %w", k, err)
 		}
 		if !bytes.Equal(got, want) {
 			return fmt.Errorf("%w: stable key %q holds %x, want %x", ErrMismatch, k, got, want)
