@@ -216,12 +216,11 @@ const (
 )
 
 type mmToken struct {
-	state          int
-	invoke, ack    uint64 // logical clock
-	index          uint64 // when acked
-	syncedWithAck  bool   // acknowledged durable (SyncAlways or Batch.Sync)
-	declaredIndex  uint64 // 0 for Append
-	observedBefore bool
+	state         int
+	invoke, ack   uint64 // logical clock
+	index         uint64 // when acked
+	syncedWithAck bool   // acknowledged durable (SyncAlways or Batch.Sync)
+	declaredIndex uint64 // 0 for Append
 }
 
 // mmEvent is a truncation, Reset or durability point.

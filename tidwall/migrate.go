@@ -116,7 +116,7 @@ func (m *migration) run() error {
 // which makes it durable.
 func (m *migration) build(src *tidwallLog) error {
 	o := m.opts.rootOptions()
-	o.SyncPolicy, o.NoSync = root.SyncNever, true
+	o.SyncPolicy = root.SyncNever
 	nl, err := root.Open(filepath.Join(m.dir, buildDir), o)
 	if err != nil {
 		return err

@@ -113,12 +113,15 @@ func (o *Options) rootOptions() *root.Options {
 	if seg > root.MaxSegmentSize {
 		seg = root.MaxSegmentSize
 	}
-	return &root.Options{
+	ro := &root.Options{
 		FS:          vfs.OSWithPerms(o.FilePerms, o.DirPerms),
-		NoSync:      o.NoSync,
 		NoCopy:      o.NoCopy,
 		SegmentSize: seg,
 	}
+	if o.NoSync {
+		ro.SyncPolicy = root.SyncNever
+	}
+	return ro
 }
 
 // Log is a write-ahead log in one directory, with tidwall/wal's API. All

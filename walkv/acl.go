@@ -249,6 +249,7 @@ func parseRules(base *aclPerms, rules []string) (*aclPerms, error) {
 	}
 	for _, r := range rules {
 		if err := p.apply(r); err != nil {
+			//lint:ignore ST1005 Redis's reply text, sent to clients verbatim
 			return nil, fmt.Errorf("Error in ACL SETUSER modifier '%s': %w", clip(r), err)
 		}
 	}
@@ -284,6 +285,7 @@ func (p *aclPerms) apply(r string) error {
 	case r != "" && (r[0] == '#' || r[0] == '!'):
 		h, err := hex.DecodeString(r[1:])
 		if err != nil || len(h) != sha256.Size {
+			//lint:ignore ST1005 Redis's reply text, sent to clients verbatim
 			return errors.New("The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters")
 		}
 		op := byte('>')
@@ -367,6 +369,7 @@ func (p *aclPerms) command(allow bool, name string) error {
 		}
 		c := catByName(cat)
 		if c == 0 {
+			//lint:ignore ST1005 Redis's reply text, sent to clients verbatim
 			return errors.New("Unknown command or category name in ACL")
 		}
 		for n, cmd := range commands {
@@ -382,6 +385,7 @@ func (p *aclPerms) command(allow bool, name string) error {
 	} else {
 		base, _, _ := strings.Cut(name, "|")
 		if commands[base] == nil {
+			//lint:ignore ST1005 Redis's reply text, sent to clients verbatim
 			return errors.New("Unknown command or category name in ACL")
 		}
 		p.set(name, allow)
@@ -539,6 +543,7 @@ func (a *aclStore) delUser(names []string) (int, error) {
 	n := 0
 	for _, name := range names {
 		if name == "default" {
+			//lint:ignore ST1005 Redis's reply text, sent to clients verbatim
 			return 0, errors.New("The 'default' user cannot be removed")
 		}
 	}

@@ -58,9 +58,7 @@ func genStrings2(r *rand.Rand) []string {
 		return append([]string{"SET", k, diffStr(r)}, append(strings.Fields(diffPick(r, "", "NX", "XX", "GET", "NX GET", "XX GET", "NX NX", "GET GET")), diffTTLOpt(r)...)...)
 	case 17, 18:
 		c := []string{"LCS", k, diffKey(r)}
-		for _, o := range strings.Fields(diffPick(r, "", "LEN", "IDX", "IDX WITHMATCHLEN", "IDX MINMATCHLEN 2", "IDX MINMATCHLEN x", "LEN IDX", "BOGUS", "IDX MINMATCHLEN -1 WITHMATCHLEN", "MINMATCHLEN")) {
-			c = append(c, o)
-		}
+		c = append(c, strings.Fields(diffPick(r, "", "LEN", "IDX", "IDX WITHMATCHLEN", "IDX MINMATCHLEN 2", "IDX MINMATCHLEN x", "LEN IDX", "BOGUS", "IDX MINMATCHLEN -1 WITHMATCHLEN", "MINMATCHLEN"))...)
 		return c
 	case 19:
 		return []string{"GET", k}

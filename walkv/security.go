@@ -64,8 +64,8 @@ const (
 // OutputLimit is one class of client-output-buffer-limit; zero fields
 // mean no limit.
 type OutputLimit struct {
-	Hard, Soft  int64         // bytes
-	SoftSeconds time.Duration // how long over Soft before the client is closed
+	Hard, Soft int64         // bytes
+	SoftFor    time.Duration // how long over Soft before the client is closed
 }
 
 // limits are the server's limits, changed by CONFIG SET at run time.
@@ -110,7 +110,7 @@ func (srv *Server) initLimits() error {
 		normal = OutputLimit{Hard: DefaultOutputHardLimit}
 	}
 	if pubsub == (OutputLimit{}) {
-		pubsub = OutputLimit{Hard: 32 << 20, Soft: 8 << 20, SoftSeconds: 60 * time.Second}
+		pubsub = OutputLimit{Hard: 32 << 20, Soft: 8 << 20, SoftFor: 60 * time.Second}
 	}
 	l.out[classNormal].Store(&normal)
 	l.out[classPubsub].Store(&pubsub)
@@ -211,7 +211,7 @@ func (c *conn) overOutputLimit(now func() time.Time) bool {
 		c.softSince = t
 		c.overSoft.Store(true) // housekeeping wakes it to check again
 	}
-	return t.Sub(c.softSince) >= l.SoftSeconds
+	return t.Sub(c.softSince) >= l.SoftFor
 }
 
 // dropForOutput closes c for its output buffer limit: its pending
@@ -383,7 +383,7 @@ func (srv *Server) outputLimitString() string {
 	var parts []string
 	for i, name := range []string{"normal", "pubsub"} {
 		l := srv.lim.out[i].Load()
-		parts = append(parts, fmt.Sprintf("%s %d %d %d", name, l.Hard, l.Soft, int64(l.SoftSeconds/time.Second)))
+		parts = append(parts, fmt.Sprintf("%s %d %d %d", name, l.Hard, l.Soft, int64(l.SoftFor/time.Second)))
 	}
 	return strings.Join(parts, " ")
 }
@@ -472,7 +472,7 @@ func (srv *Server) setOutputLimits(v string) error {
 			return fmt.Errorf("invalid limits")
 		}
 		if c >= 0 {
-			set[c] = &OutputLimit{Hard: hard, Soft: soft, SoftSeconds: time.Duration(secs) * time.Second}
+			set[c] = &OutputLimit{Hard: hard, Soft: soft, SoftFor: time.Duration(secs) * time.Second}
 		}
 	}
 	for i, l := range set {
@@ -521,7 +521,7 @@ func ParseOutputLimit(s string) (OutputLimit, error) {
 	if e1 != nil || e2 != nil || e3 != nil || hard < 0 || soft < 0 || secs < 0 {
 		return OutputLimit{}, fmt.Errorf("%w: output buffer limit %q", ErrInvalidOption, s)
 	}
-	return OutputLimit{Hard: hard, Soft: soft, SoftSeconds: time.Duration(secs) * time.Second}, nil
+	return OutputLimit{Hard: hard, Soft: soft, SoftFor: time.Duration(secs) * time.Second}, nil
 }
 
 // ParseMemory parses a byte count with Redis's units (1gb, 512mb, 100k).

@@ -399,7 +399,6 @@ type jclient struct {
 	cur    int // index of the node it talks to
 	misses int // definite refusals in a row
 	conn   *respConn
-	closed bool
 }
 
 func (j *jepsen) newClient(name int, rng *rand.Rand) *jclient {
