@@ -348,7 +348,7 @@ func (srv *Server) denyOOM(cmd *command) bool {
 // maxmemory lets through (the rest of Redis's commands without denyoom).
 var freesMemory = func() map[string]bool {
 	m := map[string]bool{}
-	for _, n := range strings.Fields("del unlink flushdb flushall hdel persist expire pexpire expireat pexpireat getdel " +
+	for _, n := range strings.Fields("del unlink flushdb flushall hdel persist expire pexpire expireat pexpireat getdel getex rename renamenx smove " +
 		"lpop rpop ltrim lrem srem spop zrem zpopmin zpopmax zremrangebyrank zremrangebyscore zremrangebylex lmpop zmpop " +
 		"blpop brpop bzpopmin bzpopmax blmpop bzmpop unwatch") {
 		m[n] = true
