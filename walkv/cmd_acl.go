@@ -26,7 +26,7 @@ func init() {
 
 // noAuthCommand reports whether cmd runs before authentication.
 func noAuthCommand(cmd *command) bool {
-	return cmd.name == "auth" || cmd.name == "hello" || cmd.name == "quit"
+	return cmd.name == "auth" || cmd.name == "hello" || cmd.name == "quit" || cmd.name == "reset"
 }
 
 // authRequired reports whether connections that did not authenticate

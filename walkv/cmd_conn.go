@@ -14,6 +14,10 @@ func init() {
 }
 
 func cmdPing(x *exec) {
+	if x.s != nil && x.s.pubsub {
+		x.pingSubscribed()
+		return
+	}
 	switch len(x.args) {
 	case 1:
 		x.c.WriteString("PONG")

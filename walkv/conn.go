@@ -56,6 +56,9 @@ type conn struct {
 	yieldAt    int          // single-node serve: stop a turn at this many reply bytes (0: never)
 	yielded    bool         // the turn stopped at yieldAt with requests left
 
+	subs subscriptions // Pub/Sub channels and patterns (pubsub.go)
+	held []byte        // Pub/Sub messages that came while busy; guarded by mu
+
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
 	finished bool // that goroutine is done; the loop takes them back
@@ -131,6 +134,9 @@ func (c *conn) cleanup() {
 	if c.blocked != nil {
 		c.srv.db.dropWaiter(c.blocked)
 	}
+	if c.subs.count() > 0 {
+		c.srv.ps.unsubscribeAll(c)
+	}
 	c.releaseMem()
 	c.srv.unregister(c)
 }
@@ -171,7 +177,12 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	finished := c.finished
 	c.busy, c.finished, c.received = false, false, false
+	held := c.held
+	c.held = nil
 	c.mu.Unlock()
+	if len(held) > 0 && !c.overLimit {
+		c.buf = append(c.buf, held...) // messages published while busy (pubsub.go)
+	}
 	c.outQueued = int64(gc.OutboundBuffered()) // for the output limit (the turn is the loop's again)
 	if finished {
 		if c.s.broken {
