@@ -217,12 +217,12 @@ func TestPubsubGoRedis(t *testing.T) {
 // (spread over them) each receive every message of every publisher in
 // each publisher's order, while publishers run concurrently.
 func TestPubsubAcrossLoops(t *testing.T) {
-	e := newEnv(t, nil)
+	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{EventLoops: 4})
 	ctx := context.Background()
 	const subs, pubs, msgs = 6, 3, 200
 	var ps []*redis.PubSub
 	for range subs {
-		s := e.client().Subscribe(ctx, "ch")
+		s := clientOf(t, srv, redis.Options{}).Subscribe(ctx, "ch")
 		if _, err := s.ReceiveTimeout(ctx, 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestPubsubAcrossLoops(t *testing.T) {
 	}
 	errc := make(chan error, pubs)
 	for p := range pubs {
-		c := e.client()
+		c := clientOf(t, srv, redis.Options{})
 		go func() {
 			for i := range msgs {
 				if err := c.Publish(ctx, "ch", fmt.Sprintf("%d:%d", p, i)).Err(); err != nil {
@@ -306,4 +306,50 @@ func TestPubsubSlowSubscriber(t *testing.T) {
 		t.Errorf("client_output_buffer_limit_disconnections = %s", got)
 	}
 	steps(t, pub, []step{{"PING", "PONG"}, {"PUBSUB NUMSUB slow", []any{"slow", 0}}})
+}
+
+// TestPubsubClusterMode: in cluster mode (connections run their commands
+// on goroutines) subscribers on the node receive what is published on
+// it, messages arriving while a subscriber's commands run included.
+func TestPubsubClusterMode(t *testing.T) {
+	e, _ := newClusterEnv(t, ReadLinearizable)
+	ctx := context.Background()
+	sub := e.client().Subscribe(ctx, "c")
+	defer sub.Close()
+	if _, err := sub.ReceiveTimeout(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pub := e.client()
+	const n = 300
+	done := make(chan error, 1)
+	go func() { // the subscriber's own commands keep it busy meanwhile
+		for range n {
+			if err := sub.Ping(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := range n {
+		if got, err := pub.Publish(ctx, "c", fmt.Sprint(i)).Result(); err != nil || got != 1 {
+			t.Fatalf("PUBLISH = %d, %v", got, err)
+		}
+	}
+	next := 0
+	for next < n {
+		m, err := sub.ReceiveTimeout(ctx, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg, ok := m.(*redis.Message); ok {
+			if msg.Payload != fmt.Sprint(next) {
+				t.Fatalf("message %q, want %d", msg.Payload, next)
+			}
+			next++
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }
