@@ -391,9 +391,10 @@ func (x *exec) pingSubscribed() {
 	}
 }
 
-// pubsubInfo returns INFO's pubsub_channels and pubsub_patterns.
-func (h *pubsubHub) counts() (channels, patterns int) {
+// pubsubStats returns INFO's pubsub_channels and pubsub_patterns.
+func (srv *Server) pubsubStats() []infoField {
+	h := &srv.ps
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.channels), len(h.patterns)
+	return []infoField{{"pubsub_channels", len(h.channels)}, {"pubsub_patterns", len(h.patterns)}}
 }

@@ -198,6 +198,9 @@ func TestPubsubGoRedis(t *testing.T) {
 	if chs, _ := pub.PubSubChannels(ctx, "*").Result(); fmt.Sprint(chs) != "[orders users]" {
 		t.Fatalf("CHANNELS = %v", chs)
 	}
+	if got := infoValue(t, pub, "pubsub_channels") + " " + infoValue(t, pub, "pubsub_patterns"); got != "2 3" {
+		t.Fatalf("INFO pubsub_channels, pubsub_patterns = %s, want 2 3", got)
+	}
 	// A closed subscriber's channels are dropped once the server sees it go.
 	sub.Close()
 	deadline := time.Now().Add(5 * time.Second)
