@@ -91,6 +91,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
+	c.s.info.created = time.Now().UnixNano()
 	c.bridge = b
 	h.srv.startSession(&c.s)
 	if remote != nil {
@@ -261,7 +262,9 @@ func (c *conn) run(in []byte) (rest []byte) {
 		}
 		c.args, in = args, left
 		if len(args) > 0 {
+			mark := len(c.buf)
 			c.srv.dispatch(&c.s, c, args)
+			c.replyMode(mark)
 		}
 		if c.overOutputLimit(time.Now) {
 			c.dropForOutput()
@@ -295,9 +298,11 @@ func (c *conn) settle() gnet.Action {
 		return gnet.Close
 	}
 	id := c.s.pending
-	if db.Fsync() != FsyncAlways || id <= db.dur.durable.Load() {
+	if db.Fsync() != FsyncAlways && !c.s.forceSync || id <= db.dur.durable.Load() {
+		c.s.forceSync = false
 		return c.send()
 	}
+	c.s.forceSync = false
 	c.syncing = true
 	c.loop.add(c, id)
 	return gnet.None

@@ -110,7 +110,7 @@ func cmdSubscribe(x *exec) {
 		x.srv.ps.subscribe(c, string(a), pattern)
 		x.writeSubReply(kind, a, c.subs.count())
 	}
-	c.s.pubsub = c.subs.count() > 0
+	c.noteSubs()
 }
 
 // cmdUnsubscribe serves UNSUBSCRIBE [channel...] and PUNSUBSCRIBE
@@ -143,7 +143,7 @@ func cmdUnsubscribe(x *exec) {
 		x.srv.ps.unsubscribe(c, string(a), pattern)
 		x.writeSubReply(kind, a, c.subs.count())
 	}
-	c.s.pubsub = c.subs.count() > 0
+	c.noteSubs()
 }
 
 // writeSubReply writes [kind, name, count]; a nil name is a null bulk.
@@ -224,7 +224,15 @@ func (h *pubsubHub) unsubscribeAll(c *conn) {
 	for len(c.subs.patterns) > 0 {
 		h.unsubscribe(c, c.subs.patterns[0], true)
 	}
-	c.s.pubsub = false
+	c.noteSubs()
+}
+
+// noteSubs records c's subscription counts: the output-buffer class, and
+// CLIENT LIST's.
+func (c *conn) noteSubs() {
+	c.s.pubsub = c.subs.count() > 0
+	c.s.info.subs.Store(int32(len(c.subs.channels)))
+	c.s.info.psubs.Store(int32(len(c.subs.patterns)))
 }
 
 // cmdPublish serves PUBLISH channel message: the number of receivers (a
@@ -375,7 +383,9 @@ func cmdReset(x *exec) {
 	if c, ok := x.c.(*conn); ok {
 		x.srv.ps.unsubscribeAll(c)
 	}
-	s.name = ""
+	s.setName("")
+	s.replyOff, s.replySkip, s.skipNext = false, false, false
+	s.info.noEvict.Store(false)
 	x.srv.startSession(s)
 	x.c.WriteString("RESET")
 }

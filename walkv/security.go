@@ -244,7 +244,7 @@ func (c *conn) account(busy bool) bool {
 	}
 	total := c.srv.clientMem.Add(use - c.memUse)
 	c.memUse = use
-	if limit <= 0 || total <= limit || c.released {
+	if limit <= 0 || total <= limit || c.released || c.s.info.noEvict.Load() {
 		return false
 	}
 	if n := max(c.srv.db.stats.clients.Load(), 1); use < total/n {
