@@ -249,7 +249,7 @@ func (x *exec) parseClientFilter(i int, list bool) (clientFilter, bool) {
 			j := i + 1
 			for ; j < len(args) && (list || j == i+1); j++ {
 				id, ok := parseInt(args[j])
-				if !ok || id <= 0 {
+				if !ok || !list && id <= 0 { // LIST matches no client for id 0, as Redis
 					if list {
 						x.c.WriteError("ERR Invalid client ID")
 					} else {

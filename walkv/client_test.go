@@ -28,7 +28,10 @@ func TestClientCommands(t *testing.T) {
 		{"CLIENT NO-EVICT on", "OK"},
 		{"CLIENT NO-EVICT maybe", "ERR:ERR syntax error"},
 		{"CLIENT LIST TYPE nosuch", "ERR:ERR Unknown client type 'nosuch'"},
-		{"CLIENT LIST ID 0", "ERR:ERR Invalid client ID"},
+		{"CLIENT LIST ID 0", ""},
+		{"CLIENT LIST ID abc", "ERR:ERR Invalid client ID"},
+		{"CLIENT KILL ID 0", "ERR:ERR client-id should be greater than 0"},
+		{"CLIENT KILL FOO bar", "ERR:ERR syntax error"},
 		{"CLIENT KILL 1.2.3.4:5", "ERR:ERR No such client"},
 	})
 	mustDo(t, b, "CLIENT", "SETNAME", "beta")
