@@ -14,7 +14,7 @@ func init() {
 }
 
 func cmdPing(x *exec) {
-	if x.s != nil && x.s.pubsub {
+	if x.s != nil && x.s.pubsub && len(x.args) <= 2 {
 		x.pingSubscribed()
 		return
 	}

@@ -154,3 +154,25 @@ func TestMaxMemoryFrees(t *testing.T) {
 		{"LPUSH l x", 1},
 	})
 }
+
+// TestRedisDiffGetkeys compares COMMAND GETKEYS with redis-server's for
+// the numkeys commands and a few with fixed key positions.
+func TestRedisDiffGetkeys(t *testing.T) {
+	raddr := startRedis(t)
+	e := newEnv(t, nil)
+	w, rd := dialResp(t, e.srv.Addr().String()), dialResp(t, raddr)
+	for _, cmd := range []string{
+		"GET k", "MSET a 1 b 2", "DEL a b c", "RENAME a b", "BLPOP a b 0", "SMOVE a b m", "ZRANGESTORE d s 0 -1",
+		"ZUNIONSTORE d 2 a b WEIGHTS 1 2", "ZINTERSTORE d 1 a", "ZDIFFSTORE d 3 a b", "ZDIFFSTORE d 0 a",
+		"ZUNION 2 a b WITHSCORES", "ZINTER 1 a", "ZDIFF 2 a b", "ZINTERCARD 2 a b LIMIT 1", "ZINTERCARD 3 a b",
+		"SINTERCARD 1 a", "SINTERCARD 2 a b LIMIT 0", "LMPOP 2 a b LEFT", "LMPOP 1 a RIGHT COUNT 3",
+		"BLMPOP 0 2 a b RIGHT COUNT 2", "ZMPOP 1 a MIN", "BZMPOP 1.5 2 a b MAX", "BZMPOP 0 5 a MAX",
+		"PING x", "NOSUCH a", "SET k", "GET",
+	} {
+		args := append([]string{"COMMAND", "GETKEYS"}, strings.Fields(cmd)...)
+		got, want := showReply(mustDo(t, w, args...)), showReply(mustDo(t, rd, args...))
+		if got != want {
+			t.Errorf("COMMAND GETKEYS %s: walkv %s, redis %s", cmd, got, want)
+		}
+	}
+}

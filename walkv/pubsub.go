@@ -304,8 +304,8 @@ func (c *conn) deliverPush(b []byte) {
 		return
 	}
 	c.mu.Unlock()
-	if c.overLimit || c.closing {
-		return
+	if c.overLimit || c.closing || c.s.replyOff {
+		return // CLIENT REPLY OFF drops messages too, as in Redis
 	}
 	c.buf = append(c.buf, b...)
 	if c.syncing {

@@ -48,6 +48,7 @@ var pubsubScenarios = []pubsubScenario{
 		{1, "PUBSUB NOSUCH", 0},
 		{1, "PING", 0},
 		{1, "PING hello", 0},
+		{1, "PING a b", 0},
 		{1, "NOSUCHCMD x", 0},
 		{1, "SUBSCRIBE", 0},
 		{1, "PSUBSCRIBE p*", 0},
