@@ -357,3 +357,60 @@ func TestPubsubClusterMode(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPubsubChurn: subscribers join, leave and disconnect on several
+// event loops while others publish; afterwards nothing is left
+// subscribed (run it under -race: the hub and the deliveries are shared).
+func TestPubsubChurn(t *testing.T) {
+	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{EventLoops: 3})
+	ctx := context.Background()
+	const workers, rounds = 4, 30
+	errc := make(chan error, 2*workers)
+	for w := range workers {
+		go func() { // a subscriber that churns
+			for r := range rounds {
+				s := clientOf(t, srv, redis.Options{}).PSubscribe(ctx, "ch*")
+				if err := s.Subscribe(ctx, "ch", fmt.Sprint("own", w)); err != nil {
+					errc <- err
+					return
+				}
+				if r%2 == 0 {
+					if err := s.Unsubscribe(ctx, "ch"); err != nil {
+						errc <- err
+						return
+					}
+				}
+				s.Close()
+			}
+			errc <- nil
+		}()
+		go func() { // a publisher
+			c := clientOf(t, srv, redis.Options{})
+			for range rounds * 5 {
+				if err := c.Publish(ctx, "ch", "m").Err(); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 2 * workers {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := clientOf(t, srv, redis.Options{})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, _ := c.PubSubNumPat(ctx).Result()
+		chs, _ := c.PubSubChannels(ctx, "*").Result()
+		if n == 0 && len(chs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after every subscriber closed: NUMPAT %d, CHANNELS %v", n, chs)
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+}
