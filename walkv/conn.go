@@ -57,7 +57,10 @@ type conn struct {
 	yielded    bool         // the turn stopped at yieldAt with requests left
 
 	subs subscriptions // Pub/Sub channels and patterns (pubsub.go)
-	held []byte        // Pub/Sub messages that came while busy; guarded by mu
+	// pushQ holds Pub/Sub messages not yet added to buf, pushing whether
+	// a loop task to add them is scheduled (pubsub.go); guarded by mu.
+	pushQ   []byte
+	pushing bool
 
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
@@ -178,8 +181,8 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	finished := c.finished
 	c.busy, c.finished, c.received = false, false, false
-	held := c.held
-	c.held = nil
+	held := c.pushQ
+	c.pushQ = nil
 	c.mu.Unlock()
 	if len(held) > 0 && !c.overLimit {
 		c.buf = append(c.buf, held...) // messages published while busy (pubsub.go)

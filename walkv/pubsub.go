@@ -279,41 +279,49 @@ func (h *pubsubHub) publish(channel string, msg []byte) int {
 	return len(ds)
 }
 
-// push hands a message to c's event loop, which appends it to c's
-// replies and sends it (see deliverPush).
+// push queues a message for c and, unless a task to deliver the queue is
+// already scheduled on c's event loop, schedules one (deliverPush): the
+// messages published meanwhile go out together, with one write.
 func (c *conn) push(b []byte) {
-	_ = c.gc.AsyncWrite(nil, func(gnet.Conn, error) error {
-		c.deliverPush(b)
-		return nil
-	}) // fails only if the connection closed: nothing to deliver
-}
-
-// deliverPush appends message b to c's replies and sends them, unless
-// they wait (an fsync under appendfsync always, or a goroutine that owns
-// them in cluster mode: the message is then held until it hands them
-// back). It runs on c's event loop.
-func (c *conn) deliverPush(b []byte) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
-	if c.busy && !c.finished {
-		c.held = append(c.held, b...)
-		c.mu.Unlock()
-		return
-	}
+	c.pushQ = append(c.pushQ, b...)
+	schedule := !c.pushing
+	c.pushing = true
 	c.mu.Unlock()
-	if c.overLimit || c.closing || c.s.replyOff {
-		return // CLIENT REPLY OFF drops messages too, as in Redis
+	if schedule {
+		_ = c.gc.AsyncWrite(nil, c.deliverPush) // fails only if the connection closed: nothing to deliver
+	}
+}
+
+// deliverPush appends the queued messages to c's replies and sends them,
+// unless they wait (an fsync under appendfsync always; or a goroutine
+// owns them in cluster mode: the queue then stays until it hands them
+// back, see OnTraffic). It runs on c's event loop.
+func (c *conn) deliverPush(gnet.Conn, error) error {
+	c.mu.Lock()
+	c.pushing = false
+	if c.closed || c.busy && !c.finished {
+		c.mu.Unlock()
+		return nil
+	}
+	b := c.pushQ
+	c.pushQ = nil
+	c.mu.Unlock()
+	if c.overLimit || c.closing || c.s.replyOff || len(b) == 0 {
+		return nil // CLIENT REPLY OFF drops messages too, as in Redis
 	}
 	c.buf = append(c.buf, b...)
 	if c.syncing {
-		return // the loop's flush sends it
+		return nil // the loop's flush sends it
 	}
 	if c.send() == gnet.Close {
 		_ = c.gc.Close()
 	}
+	return nil
 }
 
 // cmdPubsub serves PUBSUB CHANNELS [pattern], NUMSUB [channel...] and
