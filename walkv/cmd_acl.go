@@ -26,7 +26,7 @@ func init() {
 
 // noAuthCommand reports whether cmd runs before authentication.
 func noAuthCommand(cmd *command) bool {
-	return cmd.name == "auth" || cmd.name == "hello" || cmd.name == "quit"
+	return cmd.name == "auth" || cmd.name == "hello" || cmd.name == "quit" || cmd.name == "reset"
 }
 
 // authRequired reports whether connections that did not authenticate
@@ -40,6 +40,7 @@ func (a *aclStore) authRequired() bool {
 // does: authenticated as default if that user is on and has nopass.
 func (srv *Server) startSession(s *session) {
 	s.user = srv.acl.def
+	s.setUser()
 	p := s.user.perms()
 	s.authed = p.nopass && p.enabled
 }
@@ -100,6 +101,7 @@ func (srv *Server) aclContext(s *session) string {
 func (srv *Server) authenticate(s *session, client, name, pw string) bool {
 	if u := srv.acl.user(name); u != nil && u.perms().check(pw) {
 		s.user, s.authed = u, true
+		s.setUser()
 		return true
 	}
 	srv.acl.deniedAuth.Add(1)

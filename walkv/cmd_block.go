@@ -6,7 +6,7 @@ func init() {
 		&command{name: "brpop", arity: -3, flags: flagWrite, lock: lockWrite, first: 1, last: -2, step: 1, run: cmdBrpop},
 		&command{name: "brpoplpush", arity: 4, flags: flagWrite, lock: lockWrite, first: 1, last: 2, step: 1, run: cmdBrpoplpush},
 		&command{name: "blmove", arity: 6, flags: flagWrite, lock: lockWrite, first: 1, last: 2, step: 1, run: cmdBlmove},
-		&command{name: "blmpop", arity: -5, flags: flagWrite, lock: lockWrite, run: cmdBlmpop},
+		&command{name: "blmpop", arity: -5, flags: flagWrite, lock: lockWrite, run: cmdBlmpop, keys: numkeysAt(2)},
 	)
 }
 

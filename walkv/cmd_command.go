@@ -32,6 +32,8 @@ func cmdCommand(x *exec) {
 				x.c.WriteNull()
 			}
 		}
+	case eqFold(sub, "getkeys"):
+		cmdCommandGetkeys(x)
 	case eqFold(sub, "docs"):
 		x.c.WriteArray(0)
 	default:

@@ -14,6 +14,10 @@ func init() {
 }
 
 func cmdPing(x *exec) {
+	if x.s != nil && x.s.pubsub && len(x.args) <= 2 {
+		x.pingSubscribed()
+		return
+	}
 	switch len(x.args) {
 	case 1:
 		x.c.WriteString("PONG")
@@ -84,7 +88,7 @@ func cmdHello(x *exec) {
 		return
 	}
 	if name != nil {
-		x.s.name = string(name)
+		x.s.setName(string(name))
 	}
 	x.c.WriteArray(14)
 	for _, kv := range [][2]string{{"server", "redis"}, {"version", redisVersion}} {
@@ -110,7 +114,11 @@ func cmdClient(x *exec) {
 	case eqFold(sub, "id") && len(x.args) == 2:
 		x.c.WriteInt64(x.s.id)
 	case eqFold(sub, "setname") && len(x.args) == 3:
-		x.s.name = string(x.args[2])
+		if !validClientName(x.args[2]) {
+			x.c.WriteError("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		x.s.setName(string(x.args[2]))
 		x.c.WriteString("OK")
 	case eqFold(sub, "getname") && len(x.args) == 2:
 		if x.s.name == "" {
@@ -120,6 +128,7 @@ func cmdClient(x *exec) {
 		}
 	case eqFold(sub, "setinfo") && len(x.args) == 4:
 		x.c.WriteString("OK")
+	case cmdClientMore(x):
 	default:
 		x.c.WriteError("ERR unknown subcommand or wrong number of arguments for 'client|" +
 			clip(string(sub)) + "' command")

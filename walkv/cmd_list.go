@@ -24,7 +24,7 @@ func init() {
 		listCmd("lpos", -3, r, cmdLpos),
 		&command{name: "lmove", arity: 5, flags: w, lock: lockWrite, first: 1, last: 2, step: 1, run: cmdLmove},
 		&command{name: "rpoplpush", arity: 3, flags: w, lock: lockWrite, first: 1, last: 2, step: 1, run: cmdRpoplpush},
-		&command{name: "lmpop", arity: -4, flags: w, lock: lockWrite, run: cmdLmpop},
+		&command{name: "lmpop", arity: -4, flags: w, lock: lockWrite, run: cmdLmpop, keys: numkeysAt(1)},
 	)
 }
 

@@ -24,7 +24,7 @@ func init() {
 		&command{name: "sinterstore", arity: -3, flags: w, lock: lockWrite, first: 1, last: -1, step: 1, run: cmdSinterstore},
 		&command{name: "sunionstore", arity: -3, flags: w, lock: lockWrite, first: 1, last: -1, step: 1, run: cmdSunionstore},
 		&command{name: "sdiffstore", arity: -3, flags: w, lock: lockWrite, first: 1, last: -1, step: 1, run: cmdSdiffstore},
-		&command{name: "sintercard", arity: -3, flags: r, lock: lockRead, run: cmdSintercard},
+		&command{name: "sintercard", arity: -3, flags: r, lock: lockRead, run: cmdSintercard, keys: numkeysAt(1)},
 	)
 }
 

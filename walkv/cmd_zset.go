@@ -54,6 +54,14 @@ func init() {
 	reg("zdiffstore", -4, w, 1, 1, cmdZsetop)
 	reg("zintercard", -3, r, 0, 0, cmdZsetop)
 	reg("zscan", -3, r, 1, 1, cmdZscan)
+	setNumkeys("zmpop", 1)
+	setNumkeys("zunion", 1)
+	setNumkeys("zinter", 1)
+	setNumkeys("zdiff", 1)
+	setNumkeys("zintercard", 1)
+	setNumkeys("zunionstore", 2, 1)
+	setNumkeys("zinterstore", 2, 1)
+	setNumkeys("zdiffstore", 2, 1)
 }
 
 const (

@@ -8,7 +8,7 @@ func init() {
 	register(
 		&command{name: "bzpopmin", arity: -3, flags: flagWrite | flagFast, lock: lockWrite, first: 1, last: -2, step: 1, run: cmdBzpop},
 		&command{name: "bzpopmax", arity: -3, flags: flagWrite | flagFast, lock: lockWrite, first: 1, last: -2, step: 1, run: cmdBzpop},
-		&command{name: "bzmpop", arity: -5, flags: flagWrite, lock: lockWrite, run: cmdBzmpop},
+		&command{name: "bzmpop", arity: -5, flags: flagWrite, lock: lockWrite, run: cmdBzmpop, keys: numkeysAt(2)},
 	)
 }
 

@@ -56,6 +56,12 @@ type conn struct {
 	yieldAt    int          // single-node serve: stop a turn at this many reply bytes (0: never)
 	yielded    bool         // the turn stopped at yieldAt with requests left
 
+	subs subscriptions // Pub/Sub channels and patterns (pubsub.go)
+	// pushQ holds Pub/Sub messages not yet added to buf, pushing whether
+	// a loop task to add them is scheduled (pubsub.go); guarded by mu.
+	pushQ   []byte
+	pushing bool
+
 	mu       sync.Mutex
 	busy     bool // a goroutine owns buf and the session
 	finished bool // that goroutine is done; the loop takes them back
@@ -88,6 +94,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
+	c.s.info.created = time.Now().UnixNano()
 	c.bridge = b
 	h.srv.startSession(&c.s)
 	if remote != nil {
@@ -131,6 +138,9 @@ func (c *conn) cleanup() {
 	if c.blocked != nil {
 		c.srv.db.dropWaiter(c.blocked)
 	}
+	if c.subs.count() > 0 {
+		c.srv.ps.unsubscribeAll(c)
+	}
 	c.releaseMem()
 	c.srv.unregister(c)
 }
@@ -171,7 +181,12 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	finished := c.finished
 	c.busy, c.finished, c.received = false, false, false
+	held := c.pushQ
+	c.pushQ = nil
 	c.mu.Unlock()
+	if len(held) > 0 && !c.overLimit {
+		c.buf = append(c.buf, held...) // messages published while busy (pubsub.go)
+	}
 	c.outQueued = int64(gc.OutboundBuffered()) // for the output limit (the turn is the loop's again)
 	if finished {
 		if c.s.broken {
@@ -250,7 +265,9 @@ func (c *conn) run(in []byte) (rest []byte) {
 		}
 		c.args, in = args, left
 		if len(args) > 0 {
+			mark := len(c.buf)
 			c.srv.dispatch(&c.s, c, args)
+			c.replyMode(mark)
 		}
 		if c.overOutputLimit(time.Now) {
 			c.dropForOutput()
@@ -284,9 +301,11 @@ func (c *conn) settle() gnet.Action {
 		return gnet.Close
 	}
 	id := c.s.pending
-	if db.Fsync() != FsyncAlways || id <= db.dur.durable.Load() {
+	if db.Fsync() != FsyncAlways && !c.s.forceSync || id <= db.dur.durable.Load() {
+		c.s.forceSync = false
 		return c.send()
 	}
+	c.s.forceSync = false
 	c.syncing = true
 	c.loop.add(c, id)
 	return gnet.None

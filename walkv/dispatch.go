@@ -12,7 +12,9 @@ import (
 // replies are dropped with the connection.
 func (srv *Server) waitDurable(s *session) {
 	db := srv.db
-	if s.broken || db.Fsync() != FsyncAlways {
+	force := s.forceSync // WAITAOF (client.go)
+	s.forceSync = false
+	if s.broken || db.Fsync() != FsyncAlways && !force {
 		return
 	}
 	if err := db.dur.wait(s.pending); err != nil {
@@ -25,11 +27,17 @@ func (srv *Server) waitDurable(s *session) {
 func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	srv.db.stats.commands.Add(1)
 	cmd := lookup(args[0])
+	if cmd != nil {
+		s.info.cmd.Store(&cmd.name) // CLIENT LIST's cmd
+	}
 	if cmd != nil && cmd.arityOK(len(args)) && !srv.admitCommand(s, c, cmd, args) {
 		if s.multi && !cmd.has(flagMultiCtl) {
 			s.multiErr = true
 		}
 		return
+	}
+	if s.pubsub && cmd != nil && cmd.arityOK(len(args)) && !subscribedAllows(c, cmd, args) {
+		return // a subscribed connection runs only the Pub/Sub commands (pubsub.go)
 	}
 	if s.multi && (cmd == nil || !cmd.has(flagMultiCtl)) {
 		srv.enqueue(s, c, cmd, args)

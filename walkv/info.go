@@ -62,7 +62,7 @@ func (srv *Server) infoSection(sec string) []infoField {
 			{"expired_keys", db.stats.expired.Load()},
 			{"keyspace_hits", db.stats.hits.Load()}, {"keyspace_misses", db.stats.misses.Load()},
 			{"walkv_fsync_requests", db.dur.syncs.Load()},
-		}, srv.securityStats()...)
+		}, append(srv.pubsubStats(), srv.securityStats()...)...)
 	case "keyspace":
 		if n := db.ks.len(); n > 0 {
 			return []infoField{{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, db.ks.expires())}}

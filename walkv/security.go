@@ -244,7 +244,7 @@ func (c *conn) account(busy bool) bool {
 	}
 	total := c.srv.clientMem.Add(use - c.memUse)
 	c.memUse = use
-	if limit <= 0 || total <= limit || c.released {
+	if limit <= 0 || total <= limit || c.released || c.s.info.noEvict.Load() {
 		return false
 	}
 	if n := max(c.srv.db.stats.clients.Load(), 1); use < total/n {
@@ -348,7 +348,7 @@ func (srv *Server) denyOOM(cmd *command) bool {
 // maxmemory lets through (the rest of Redis's commands without denyoom).
 var freesMemory = func() map[string]bool {
 	m := map[string]bool{}
-	for _, n := range strings.Fields("del unlink flushdb flushall hdel persist expire pexpire expireat pexpireat getdel " +
+	for _, n := range strings.Fields("del unlink flushdb flushall hdel persist expire pexpire expireat pexpireat getdel getex rename renamenx smove " +
 		"lpop rpop ltrim lrem srem spop zrem zpopmin zpopmax zremrangebyrank zremrangebyscore zremrangebylex lmpop zmpop " +
 		"blpop brpop bzpopmin bzpopmax blmpop bzmpop unwatch") {
 		m[n] = true

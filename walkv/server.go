@@ -73,6 +73,8 @@ type Server struct {
 	freeOS     atomic.Bool   // a client with big buffers closed: return memory to the OS
 	housekept  chan struct{} // closed when housekeeping returned
 
+	ps pubsubHub // Pub/Sub subscriptions (see pubsub.go)
+
 	// TLS (see tls.go).
 	tlsLns   []net.Listener // guarded by mu
 	bridges  sync.WaitGroup // TLS accept loops and relays

@@ -37,6 +37,15 @@ type session struct {
 	// (see routeCluster). Reset for each batch.
 	readConfirmed bool
 
+	// info is what CLIENT LIST shows to other connections (client.go).
+	info clientMeta
+	// CLIENT REPLY: replyOff drops every reply, replySkip the current
+	// command's, skipNext makes the next command's replySkip.
+	replyOff, replySkip, skipNext bool
+	// forceSync: WAITAOF asked that the replies so far wait until
+	// durable under any appendfsync policy (see conn.settle).
+	forceSync bool
+
 	// x and t are the reusable memory of the single-node command being
 	// run (see scratch); only the connection's goroutine touches them.
 	x exec
