@@ -302,7 +302,7 @@ func (srv *Server) Close() error {
 	<-srv.accepted
 	<-srv.housekept
 	srv.enrolling.Wait() // a loop must run until it took the connection
-	srv.enrollMu.Lock() // no TLS connection is being enrolled, nor will be
+	srv.enrollMu.Lock()  // no TLS connection is being enrolled, nor will be
 	//lint:ignore SA2001 a barrier: waits for an enrolment in progress to finish
 	srv.enrollMu.Unlock()
 	srv.stopLoops() // closes every connection
