@@ -26,6 +26,7 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	srv.db.stats.commands.Add(1)
 	cmd := lookup(args[0])
 	if cmd != nil && cmd.arityOK(len(args)) && !srv.admitCommand(s, c, cmd, args) {
+		srv.db.stats.cmd(cmd).rejected.Add(1)
 		if s.multi && !cmd.has(flagMultiCtl) {
 			s.multiErr = true
 		}
@@ -39,9 +40,10 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	case cmd == nil:
 		c.WriteError(errUnknown(args))
 	case !cmd.arityOK(len(args)):
+		srv.db.stats.cmd(cmd).rejected.Add(1)
 		c.WriteError(errArity(cmd.name))
 	default:
-		srv.run(s, c, cmd, args)
+		srv.runCounted(s, c, cmd, args)
 	}
 }
 
