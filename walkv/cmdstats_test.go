@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // infoFields parses an INFO reply into its fields.
@@ -143,5 +144,38 @@ func TestInfoLog(t *testing.T) {
 	saved := infoFields(t, e.do("INFO log"))
 	if infoInt(t, saved, "wal_first_index") <= infoInt(t, after, "wal_first_index") || infoInt(t, saved, "wal_truncations") < 1 {
 		t.Errorf("after SAVE: first index %s (was %s), truncations %s", saved["wal_first_index"], after["wal_first_index"], saved["wal_truncations"])
+	}
+}
+
+// TestCommandAccountingAllocs: counting a command (runCounted's part)
+// and an error reply of a known prefix allocate nothing, so the command
+// path's allocations are what they were without accounting
+// (BenchmarkCommand reports them).
+func TestCommandAccountingAllocs(t *testing.T) {
+	var st cmdStat
+	var es errorStats
+	es.count("WRONGTYPE first") // the prefix's first error adds it to the map
+	allocs := testing.AllocsPerRun(1000, func() {
+		st.observe(3 * time.Millisecond)
+		es.count("WRONGTYPE Operation against a key holding the wrong kind of value")
+	})
+	if allocs != 0 {
+		t.Errorf("accounting allocates %v times per command", allocs)
+	}
+	if st.calls.Load() < 1000 || st.hist[8].Load() != st.calls.Load() { // 3 ms: bucket 8, (2.5 ms, 5 ms]
+		t.Errorf("bucket 8 has %d of %d calls after 3 ms observations", st.hist[8].Load(), st.calls.Load())
+	}
+}
+
+// TestErrorPrefixCap: error prefixes beyond the cap are counted as
+// OTHER, so the label set stays bounded.
+func TestErrorPrefixCap(t *testing.T) {
+	var es errorStats
+	for i := range maxErrorPrefixes + 10 {
+		es.count("P" + strconv.Itoa(i) + " message")
+	}
+	m := es.snapshot()
+	if len(m) != maxErrorPrefixes+1 || m[otherErrors] != 10 || es.total() != maxErrorPrefixes+10 {
+		t.Errorf("%d prefixes, OTHER=%d, total %d", len(m), m[otherErrors], es.total())
 	}
 }
