@@ -165,6 +165,7 @@ type Stats struct {
 	ConnectionsReceived              int64
 	ConnectedClients, BlockedClients int64
 	Keys, KeysWithExpiry             int64
+	KeysByType                       map[string]int64 // by TYPE's names: string, hash, list, set, zset
 	ExpiredKeys                      int64
 	KeyspaceHits, KeyspaceMisses     int64
 	NetInputBytes, NetOutputBytes    int64 // bytes received from and queued to clients
@@ -186,6 +187,10 @@ func (db *DB) Stats() Stats {
 	db.mu.RLock()
 	st.BlockedClients = int64(db.blk.n)
 	st.Keys, st.KeysWithExpiry = int64(db.ks.len()), int64(db.ks.expires())
+	st.KeysByType = make(map[string]int64, len(db.ks.byKind))
+	for k := kindString; k <= kindZSet; k++ {
+		st.KeysByType[k.String()] = int64(db.ks.byKind[k])
+	}
 	db.mu.RUnlock()
 	return st
 }

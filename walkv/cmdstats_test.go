@@ -1,6 +1,7 @@
 package walkv
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +97,9 @@ func TestInfoCommandStats(t *testing.T) {
 	if set.Calls != sets+1 || timed != sets || len(set.Latency) != len(CommandLatencyBounds())+1 {
 		t.Errorf("Stats set = %+v, want %d calls, %d timed (one inside EXEC)", set, sets+1, sets)
 	}
+	if kt := st.KeysByType; kt["string"] != sets+1 || kt["list"] != 0 || len(kt) != 5 {
+		t.Errorf("KeysByType = %v", kt)
+	}
 	if st.Errors["WRONGTYPE"] != 1 || st.Keys != sets+1 || st.ConnectedClients < 1 || st.NetInputBytes == 0 || st.NetOutputBytes == 0 {
 		t.Errorf("Stats = %+v", st)
 	}
@@ -178,4 +182,39 @@ func TestErrorPrefixCap(t *testing.T) {
 	if len(m) != maxErrorPrefixes+1 || m[otherErrors] != 10 || es.total() != maxErrorPrefixes+10 {
 		t.Errorf("%d prefixes, OTHER=%d, total %d", len(m), m[otherErrors], es.total())
 	}
+}
+
+// TestKeysByType: the per-type key counts agree with TYPE of every key
+// after creations, overwrites by another type, deletions, a collection
+// emptied, a snapshot and a restart, and FLUSHALL.
+func TestKeysByType(t *testing.T) {
+	e := newEnv(t, &Options{SnapshotLogBytes: -1})
+	check := func(when string) {
+		t.Helper()
+		want := map[string]int64{"string": 0, "hash": 0, "list": 0, "set": 0, "zset": 0}
+		keys, _ := e.do("KEYS *").([]any)
+		for _, k := range keys {
+			want[e.do("TYPE "+k.(string)).(string)]++
+		}
+		if got := e.db.Stats().KeysByType; !maps.Equal(got, want) {
+			t.Errorf("%s: KeysByType %v, TYPE says %v", when, got, want)
+		}
+	}
+	e.runSteps([]step{
+		{"SET s1 v", "OK"}, {"SET s2 v", "OK"}, {"RPUSH l1 a b", int64(2)}, {"RPUSH l2 a", int64(1)},
+		{"HSET h1 f v", int64(1)}, {"SADD z1 m", int64(1)}, {"ZADD zz 1 m", int64(1)},
+	})
+	check("created")
+	e.runSteps([]step{
+		{"SET l1 v", "OK"},                     // a list replaced by a string
+		{"DEL h1", int64(1)}, {"LPOP l2", "a"}, // a list emptied: removed
+		{"RENAME s2 s3", "OK"},
+	})
+	check("changed")
+	e.do("SAVE")
+	e.do("SADD z2 m")
+	e.restart()
+	check("restarted")
+	e.do("FLUSHALL")
+	check("flushed")
 }

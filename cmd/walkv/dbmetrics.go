@@ -35,7 +35,7 @@ func newDBCollector() *dbCollector {
 		connections: d("connections_received_total", "Connections accepted."),
 		clients:     d("connected_clients", "Clients connected."),
 		blocked:     d("blocked_clients", "Clients blocked in a blocking command."),
-		keys:        d("keys", "Keys in the keyspace."),
+		keys:        d("keys", "Keys in the keyspace, by type (string, hash, list, set, zset).", "type"),
 		expiring:    d("keys_with_expiry", "Keys with a time to live."),
 		expired:     d("expired_keys_total", "Keys removed for having expired."),
 		hits:        d("keyspace_hits_total", "Key lookups that found the key."),
@@ -91,7 +91,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.connections, st.ConnectionsReceived)
 	gauge(c.clients, st.ConnectedClients)
 	gauge(c.blocked, st.BlockedClients)
-	gauge(c.keys, st.Keys)
+	for typ, n := range st.KeysByType {
+		ch <- prometheus.MustNewConstMetric(c.keys, prometheus.GaugeValue, float64(n), typ)
+	}
 	gauge(c.expiring, st.KeysWithExpiry)
 	counter(c.expired, st.ExpiredKeys)
 	counter(c.hits, st.KeyspaceHits)

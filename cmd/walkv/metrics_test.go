@@ -75,9 +75,11 @@ func checkCommandMetrics(t *testing.T, fams map[string]*dto.MetricFamily, sets, 
 		}
 		return fams[name].GetMetric()[0].GetGauge().GetValue()
 	}
-	if gauge("walkv_keys") != float64(sets) || gauge("walkv_connected_clients") < 1 || gauge("walkv_blocked_clients") != 0 {
-		t.Errorf("keys %v (want %d), connected clients %v, blocked clients %v",
-			gauge("walkv_keys"), sets, gauge("walkv_connected_clients"), gauge("walkv_blocked_clients"))
+	if strs := labeled(t, fams, "walkv_keys", "type", "string").GetGauge().GetValue(); strs != float64(sets) {
+		t.Errorf("walkv_keys{type=\"string\"} = %v, want %d", strs, sets)
+	}
+	if labeled(t, fams, "walkv_keys", "type", "list").GetGauge().GetValue() != 0 || gauge("walkv_connected_clients") < 1 || gauge("walkv_blocked_clients") != 0 {
+		t.Errorf("connected clients %v, blocked clients %v", gauge("walkv_connected_clients"), gauge("walkv_blocked_clients"))
 	}
 	if fams["walkv_net_input_bytes_total"].GetMetric()[0].GetCounter().GetValue() == 0 {
 		t.Error("walkv_net_input_bytes_total is 0")
