@@ -51,6 +51,9 @@ type command struct {
 	// keys, if set, returns the key argument indexes for commands whose
 	// keys first, last and step cannot describe; ACL key checks use it.
 	keys func(args [][]byte) []int
+	// id indexes the DB's per-command counters (cmdstats.go); set by
+	// register.
+	id int
 }
 
 func (c *command) has(f cmdFlags) bool { return c.flags&f != 0 }
@@ -68,6 +71,13 @@ var commands = map[string]*command{}
 
 func register(cs ...*command) {
 	for _, c := range cs {
+		if old := commands[c.name]; old != nil {
+			c.id = old.id
+		} else {
+			c.id = len(commandList)
+			commandList = append(commandList, nil)
+		}
+		commandList[c.id] = c
 		commands[c.name] = c
 	}
 }

@@ -155,6 +155,7 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 		return gnet.None // a late wake (see wakeIfOpen)
 	}
 	if data, _ := gc.Next(-1); len(data) > 0 && c.violation == nil {
+		c.srv.db.stats.netIn.Add(int64(len(data)))
 		c.lastActive.Store(time.Now().UnixNano())
 		n, err := c.sc.feed(data)
 		if err != nil {
@@ -343,6 +344,7 @@ func (c *conn) finish() {
 // closing.
 func (c *conn) send() gnet.Action {
 	if len(c.buf) > 0 && !c.overLimit {
+		c.srv.db.stats.netOut.Add(int64(len(c.buf)))
 		_, _ = c.gc.Write(c.buf) // gnet buffers what the socket does not take
 	}
 	if cap(c.buf) > keepBuffer {

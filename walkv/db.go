@@ -34,16 +34,17 @@ const recordFraming = 20
 // holds mu while waiting for an fsync (see durability) or while writing a
 // snapshot file (see snapshotter).
 type DB struct {
-	procs atomic.Pointer[procs] // set by a server with AutoProcs
-	opts  Options
-	dir   string
-	log   *wal.Log
-	w     *txn.Writer
-	dur   durability
-	fsync atomic.Int32 // Fsync policy
-	snap  snapshotter
-	start time.Time
-	stats stats
+	procs    atomic.Pointer[procs] // set by a server with AutoProcs
+	opts     Options
+	dir      string
+	log      *wal.Log
+	w        *txn.Writer
+	dur      durability
+	fsync    atomic.Int32 // Fsync policy
+	snap     snapshotter
+	start    time.Time
+	stats    stats
+	logStats logStats // the log's figures (logstats.go)
 	// lastNow is the largest clock reading now handed out (Unix ms).
 	lastNow atomic.Int64
 	// appliedNow (cluster mode) is the largest command time applied so
@@ -78,6 +79,10 @@ type stats struct {
 	expired     atomic.Int64
 	hits        atomic.Int64
 	misses      atomic.Int64
+	netIn       atomic.Int64 // bytes received from clients
+	netOut      atomic.Int64 // reply bytes queued to clients
+	cmds        []cmdStat    // indexed by command.id (cmdstats.go)
+	errors      errorStats
 }
 
 // Open opens or creates the database in dir: it loads the newest snapshot,
@@ -92,6 +97,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	db := &DB{opts: o, dir: dir, ks: newKeyspace(), watches: map[string]map[*session]struct{}{},
 		stop: make(chan struct{}), start: time.Now()}
 	db.snap.req = make(chan struct{}, 1)
+	db.stats.cmds = make([]cmdStat, len(commandList))
 	db.fsync.Store(int32(o.AppendFsync))
 	if o.Replicator != nil {
 		db.startBackground()
@@ -123,7 +129,7 @@ func (db *DB) open() error {
 	}
 	db.log, err = wal.Open(filepath.Join(db.dir, logDirName), &wal.Options{
 		FS: db.opts.FS, SyncPolicy: wal.SyncNever, SegmentSize: db.opts.SegmentSize, MaxEntrySize: maxTxnBytes,
-		EventListener: db.opts.LogEvents,
+		EventListener: db.logStats.listener(db.opts.LogEvents),
 	})
 	if err != nil {
 		return err

@@ -1,10 +1,13 @@
 package walkv
 
 import (
+	"fmt"
 	"hash/maphash"
 	"maps"
 
 	"github.com/tidwall/btree"
+
+	"github.com/waldb/wal/internal/invariants"
 )
 
 // shardBits sets the number of keyspace shards (4096): the unit of
@@ -29,7 +32,10 @@ const (
 type keyspace struct {
 	h      hasher
 	shards [numShards]*shard
-	n      int    // keys
+	n      int // keys
+	// byKind counts the keys of each kind (INFO keys per type, Stats).
+	// Invariant: its sum is n.
+	byKind [kindZSet + 1]int
 	gen    uint64 // generation of shards and items created or copied now
 	frozen uint64 // shards and items with gen <= frozen are immutable
 	// deadlines indexes the items with a deadline by (deadline, key), for
@@ -129,7 +135,11 @@ func (ks *keyspace) put(it *item) {
 	s.m[it.key] = it
 	if prev == nil {
 		ks.n++
+	} else {
+		ks.byKind[prev.kind]--
 	}
+	ks.byKind[it.kind]++
+	ks.checkKinds()
 	ks.untrack(prev)
 	ks.track(it)
 }
@@ -144,6 +154,8 @@ func (ks *keyspace) remove(key string) *item {
 	it := s.m[key]
 	delete(s.m, key)
 	ks.n--
+	ks.byKind[it.kind]--
+	ks.checkKinds()
 	ks.untrack(it)
 	return it
 }
@@ -184,6 +196,7 @@ func (ks *keyspace) setExpire(it *item, at int64) {
 func (ks *keyspace) clear() {
 	ks.shards = [numShards]*shard{}
 	ks.n = 0
+	ks.byKind = [len(ks.byKind)]int{}
 	ks.deadlines = btree.NewNonConcurrent(deadlineLess)
 }
 
@@ -239,3 +252,18 @@ func (ks *keyspace) scan(cursor uint64, count int, fn func(*item)) uint64 {
 
 // each calls fn for every item until fn returns false.
 func (ks *keyspace) each(fn func(*item) bool) { eachItem(ks.shards[:], fn) }
+
+// checkKinds panics, in builds with the invariants tag, if the per-kind
+// counts do not add up to the number of keys.
+func (ks *keyspace) checkKinds() {
+	if !invariants.Enabled {
+		return
+	}
+	sum := 0
+	for _, n := range ks.byKind {
+		sum += n
+	}
+	if sum != ks.n {
+		panic(fmt.Sprintf("walkv: keys by kind %v add up to %d, not %d", ks.byKind, sum, ks.n))
+	}
+}

@@ -50,6 +50,10 @@ type session struct {
 	// run (see scratch); only the connection's goroutine touches them.
 	x exec
 	t tx
+
+	// errReplies counts the error replies written (conn.WriteError), so
+	// that runCounted sees whether a command failed.
+	errReplies int64
 }
 
 // maxScratchOps bounds the operations a session's reusable tx keeps room

@@ -129,8 +129,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opts := &walkv.Options{AppendFsync: o.fsync, SnapshotLogBytes: o.snapshotBytes, Logger: logger}
+	var ms *metricsServer
 	if o.metricsAddr != "" {
-		ms, err := startMetrics(o.metricsAddr)
+		ms, err = startMetrics(o.metricsAddr)
 		if err != nil {
 			return err
 		}
@@ -147,6 +148,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if ms != nil {
+		ms.SetDB(db)
 	}
 	closeDB := func() error {
 		if node != nil {
