@@ -278,7 +278,7 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	rep := &replicator{self: o.addr, seeds: map[string]string{}, members: map[string]string{}, joinSecret: o.sec.clusterSecret}
 	cfg := raftlog.NodeConfig{ID: o.nodeID, RaftAddr: o.raftAddr, Dir: o.dir, Bootstrap: o.bootstrap,
 		TrailingLogs: o.trailingLogs, SnapshotThreshold: o.snapshotThreshold, SnapshotInterval: o.snapshotInterval,
-		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster}
+		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster, LogSegmentSize: o.raftSegmentSize}
 	for _, p := range peers {
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})

@@ -6,12 +6,98 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// repairCluster is a 3-node cluster for the repair tests, with the
+// writes it acknowledged.
+type repairCluster struct {
+	nodes  []*clusterNode
+	w      *clusterWriter
+	acked  map[string]string
+	victim *clusterNode // a follower holding every acknowledged write
+}
+
+// startRepairCluster starts three nodes with extra flags, writes count
+// keys (key000 = value-000 ...) and picks a follower that holds them all.
+func startRepairCluster(t *testing.T, count int, extra ...string) *repairCluster {
+	t.Helper()
+	addrs := freeAddrs(t, 6)
+	var peers []string
+	for i := range 3 {
+		peers = append(peers, fmt.Sprintf("n%d=%s=%s", i, addrs[3+i], addrs[i]))
+	}
+	rc := &repairCluster{nodes: make([]*clusterNode, 3), acked: map[string]string{}}
+	base := t.TempDir()
+	for i := range rc.nodes {
+		args := []string{"--addr", addrs[i], "--dir", filepath.Join(base, fmt.Sprint(i)), "--node-id", fmt.Sprintf("n%d", i),
+			"--raft-addr", addrs[3+i], "--peers", strings.Join(peers, ","), "--stale-reads"}
+		args = append(args, extra...)
+		if i == 0 {
+			args = append(args, "--bootstrap")
+		}
+		rc.nodes[i] = &clusterNode{args: args, client: addrs[i]}
+		rc.nodes[i].start(t)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range rc.nodes {
+				t.Logf("stderr of %s (tail):\n%s", n.client, tail(n.log.String(), 3000))
+			}
+		}
+	})
+	rc.w = &clusterWriter{nodes: rc.nodes, clients: map[string]*redis.Client{}}
+	t.Cleanup(rc.w.close)
+	last := ""
+	for i := range count {
+		k, v := fmt.Sprintf("key%03d", i), fmt.Sprintf("value-%03d-%s", i, strings.Repeat("p", 100))
+		if _, err := rc.w.do(t, "SET", k, v); err == nil {
+			rc.acked[k], last = v, k
+		}
+	}
+	for _, n := range rc.nodes {
+		if n.client != rc.w.leader {
+			rc.victim = n
+		}
+	}
+	waitValue(t, rc.victim.client, last, rc.acked[last])
+	return rc
+}
+
+// dir returns the victim's --dir.
+func (rc *repairCluster) dir() string { return rc.victim.args[3] }
+
+// restartAndCheck restarts the damaged victim with its usual flags and
+// checks that it reports the damage, rejoins, holds every acknowledged
+// write and a write made after the repair, and that the cluster has three
+// members again.
+func (rc *repairCluster) restartAndCheck(t *testing.T) {
+	t.Helper()
+	rc.victim.start(t)
+	if !strings.Contains(rc.victim.log.String(), "damaged log entry") {
+		t.Errorf("the restarted node did not report the damage")
+	}
+	if _, err := rc.w.do(t, "SET", "fence", "after-repair"); err != nil {
+		t.Fatal(err)
+	}
+	waitValue(t, rc.victim.client, "fence", "after-repair")
+	c := redis.NewClient(&redis.Options{Addr: rc.victim.client, MaxRetries: -1})
+	defer c.Close()
+	for k, v := range rc.acked {
+		if got, err := c.Get(context.Background(), k).Result(); err != nil || got != v {
+			t.Errorf("repaired node: %s = %.20q, %v; want %.20q", k, got, err, v)
+		}
+	}
+	lines := status(t, c)
+	if len(lines) != 3 {
+		t.Errorf("CLUSTER STATUS after repair:\n%s\nwant 3 nodes", strings.Join(lines, "\n"))
+	}
+}
 
 // TestClusterRepairDamagedNode: a bit flipped in a committed entry of a
 // follower's raft log. Restarted with its usual flags, the node finds
@@ -22,49 +108,11 @@ func TestClusterRepairDamagedNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}
-	addrs := freeAddrs(t, 6)
-	var peers []string
-	for i := range 3 {
-		peers = append(peers, fmt.Sprintf("n%d=%s=%s", i, addrs[3+i], addrs[i]))
-	}
-	nodes := make([]*clusterNode, 3)
-	base := t.TempDir()
-	for i := range nodes {
-		args := []string{"--addr", addrs[i], "--dir", filepath.Join(base, fmt.Sprint(i)), "--node-id", fmt.Sprintf("n%d", i),
-			"--raft-addr", addrs[3+i], "--peers", strings.Join(peers, ","), "--stale-reads"}
-		if i == 0 {
-			args = append(args, "--bootstrap")
-		}
-		nodes[i] = &clusterNode{args: args, client: addrs[i]}
-		nodes[i].start(t)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, n := range nodes {
-				t.Logf("stderr of %s (tail):\n%s", n.client, tail(n.log.String(), 3000))
-			}
-		}
-	})
-	w := &clusterWriter{nodes: nodes, clients: map[string]*redis.Client{}}
-	defer w.close()
-	acked := map[string]string{}
-	for i := range 100 {
-		k, v := fmt.Sprintf("key%03d", i), fmt.Sprintf("value-%03d", i)
-		if _, err := w.do(t, "SET", k, v); err == nil {
-			acked[k] = v
-		}
-	}
-	var victim *clusterNode
-	for _, n := range nodes {
-		if n.client != w.leader {
-			victim = n
-		}
-	}
-	// Wait until the victim has the entry, then stop it and flip a bit in
-	// the payload of the entry that wrote key050.
-	waitValue(t, victim.client, "key099", acked["key099"])
-	victim.srv.kill()
-	segs, _ := filepath.Glob(filepath.Join(victim.args[3], "raft", "log", "*"))
+	rc := startRepairCluster(t, 100)
+	// Stop the victim and flip a bit in the payload of the entry that
+	// wrote key050.
+	rc.victim.srv.kill()
+	segs, _ := filepath.Glob(filepath.Join(rc.dir(), "raft", "log", "*"))
 	flipped := false
 	for _, seg := range segs {
 		b, err := os.ReadFile(seg)
@@ -77,27 +125,55 @@ func TestClusterRepairDamagedNode(t *testing.T) {
 		}
 	}
 	if !flipped {
-		t.Fatalf("no segment of %s holds value-050 (%v)", victim.client, segs)
+		t.Fatalf("no segment of %s holds value-050 (%v)", rc.victim.client, segs)
 	}
-	victim.start(t)
-	if !strings.Contains(victim.log.String(), "damaged log entry") {
-		t.Errorf("the restarted node did not report the damage")
+	rc.restartAndCheck(t)
+}
+
+// TestClusterRepairMissingSegment: a middle segment of a follower's raft
+// log deleted (4 KiB segments, so 300 writes fill dozens), after the
+// follower took a snapshot past it, so raft itself would not read the
+// lost entries at start. Restarted with its usual flags, the node finds
+// the hole, and the cluster repairs it as for a flipped bit.
+func TestClusterRepairMissingSegment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes")
 	}
-	if _, err := w.do(t, "SET", "fence", "after-repair"); err != nil {
+	rc := startRepairCluster(t, 300, "--raft-segment-size", "4096",
+		"--snapshot-threshold", "100", "--snapshot-interval", "100ms", "--trailing-logs", "10000")
+	// Wait for a snapshot of the victim's past the middle of the log.
+	deadline := time.Now().Add(30 * time.Second)
+	for snapshotIndex(rc.dir()) < 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s took no snapshot past index 200 in 30s", rc.victim.client)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rc.victim.srv.kill()
+	segs, _ := filepath.Glob(filepath.Join(rc.dir(), "raft", "log", "*.wal"))
+	if len(segs) < 5 {
+		t.Fatalf("%d raft log segments, want at least 5: %v", len(segs), segs)
+	}
+	slices.Sort(segs)
+	if err := os.Remove(segs[len(segs)/2]); err != nil {
 		t.Fatal(err)
 	}
-	waitValue(t, victim.client, "fence", "after-repair")
-	c := redis.NewClient(&redis.Options{Addr: victim.client, MaxRetries: -1})
-	defer c.Close()
-	for k, v := range acked {
-		if got, err := c.Get(context.Background(), k).Result(); err != nil || got != v {
-			t.Errorf("repaired node: %s = %q, %v; want %q", k, got, err, v)
+	t.Logf("removed %s of %d segments", filepath.Base(segs[len(segs)/2]), len(segs))
+	rc.restartAndCheck(t)
+}
+
+// snapshotIndex returns the index of the newest raft snapshot in a node
+// directory (raft names them term-index-milliseconds), or 0.
+func snapshotIndex(dir string) uint64 {
+	names, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*-*-*"))
+	var top uint64
+	for _, n := range names {
+		var term, index, ms uint64
+		if _, err := fmt.Sscanf(filepath.Base(n), "%d-%d-%d", &term, &index, &ms); err == nil {
+			top = max(top, index)
 		}
 	}
-	lines := status(t, c)
-	if len(lines) != 3 {
-		t.Errorf("CLUSTER STATUS after repair:\n%s\nwant 3 nodes", strings.Join(lines, "\n"))
-	}
+	return top
 }
 
 // waitValue polls addr (a node serving stale reads) until key holds want.
