@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/waldb/wal"
 )
 
 // RemoveMember removes node id from the configuration and waits until the
@@ -143,7 +144,8 @@ func RepairDone(dir string) error {
 // cluster has demoted to a non-voter. It keeps the snapshots (raft checks
 // each one's checksum when it restores it, falling back to an older one),
 // the stable store, and the log's entries before the first that does not
-// read back: a prefix of a raft log is a raft log, which the leader then
+// read back (damage in the tail segment is cut by opening the log in
+// wal.PointInTime recovery, damage elsewhere by a TruncateBack): a prefix of a raft log is a raft log, which the leader then
 // extends (or replaces by a snapshot) like any lagging follower's. If the
 // store does not open with its log, the log is removed; if it does not
 // open even then (a damaged stable file), the whole state is (WipeState).
@@ -151,7 +153,10 @@ func RepairDone(dir string) error {
 // REQUIRES: no Node runs on dir.
 func TrimDamaged(dir string) (kept uint64, err error) {
 	rdir := filepath.Join(dir, "raft")
-	s, err := Open(rdir, nil) // lazily: a missing segment is found by reading
+	// Lazily, so that a missing segment is found by reading; PointInTime,
+	// so that damage in the tail segment cuts the log before it.
+	opts := &Options{Log: &wal.Options{RecoveryMode: wal.PointInTime}}
+	s, err := Open(rdir, opts)
 	if err != nil {
 		if err := os.RemoveAll(filepath.Join(rdir, logDirName)); err != nil {
 			return 0, fmt.Errorf("raftlog: trim damaged: %w", err)
@@ -159,7 +164,7 @@ func TrimDamaged(dir string) (kept uint64, err error) {
 		if err := syncDir(rdir); err != nil {
 			return 0, err
 		}
-		if s, err = Open(rdir, nil); err != nil {
+		if s, err = Open(rdir, opts); err != nil {
 			return 0, WipeState(dir)
 		}
 	}

@@ -93,10 +93,26 @@ func (rc *repairCluster) restartAndCheck(t *testing.T) {
 			t.Errorf("repaired node: %s = %.20q, %v; want %.20q", k, got, err, v)
 		}
 	}
+	// CLUSTER STATUS lists the voters: the victim is one again.
 	lines := status(t, c)
 	if len(lines) != 3 {
-		t.Errorf("CLUSTER STATUS after repair:\n%s\nwant 3 nodes", strings.Join(lines, "\n"))
+		t.Errorf("CLUSTER STATUS after repair:\n%s\nwant 3 voters", strings.Join(lines, "\n"))
 	}
+	// It was demoted, not removed, and kept the log before the damage.
+	log := rc.victim.log.String()
+	var kept uint64
+	if i := strings.Index(log, "kept the raft log up to index "); i < 0 {
+		t.Errorf("the repaired node did not report what it kept")
+	} else if fmt.Sscanf(log[i+len("kept the raft log up to index "):], "%d", &kept); kept == 0 {
+		t.Errorf("the repaired node kept no log entry")
+	}
+	if !strings.Contains(log, "promoted back to voter") {
+		t.Errorf("the repaired node did not report its promotion")
+	}
+	if _, err := os.Stat(filepath.Join(rc.dir(), "REPAIRING")); err == nil {
+		t.Errorf("the repair mark is still there")
+	}
+	t.Logf("repaired node kept its raft log up to index %d", kept)
 }
 
 // TestClusterRepairDamagedNode: a bit flipped in a committed entry of a
