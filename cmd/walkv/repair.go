@@ -24,8 +24,8 @@ import (
 // its raft state that reads back (raftlog.TrimDamaged: snapshots, stable
 // store, the log before the first bad entry), starts raft, and is caught
 // up by the leader like any lagging non-voter. Once it holds the
-// demotion entry (and so every entry before it) it asks to be a voter
-// again (CLUSTER JOIN, which promotes it) and removes the mark. Until the
+// demotion entry (and so every entry before it) it removes the mark and
+// asks to be a voter again (CLUSTER JOIN, which promotes it). Until the
 // demotion commits it takes no part in raft, like a crashed node; if no
 // quorum of the others is reachable it retries until repairTimeout and
 // then fails (the cluster is then unavailable, not unsafe).
@@ -90,11 +90,18 @@ func finishRepair(o options, node *raftlog.Node, via string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	// The mark goes first: a node restarted with it must still be a
+	// non-voter, or it would wait for a demotion forever. A crash between
+	// the two leaves a caught-up non-voter, safe, that CLUSTER JOIN <id>
+	// <raft-addr> <client-addr> promotes.
+	if err := raftlog.RepairDone(o.dir); err != nil {
+		return err
+	}
 	if err := joinCluster(ctx, via, o.nodeID, o.raftAddr, o.addr, o.sec.joinCreds()); err != nil {
-		return fmt.Errorf("repair: promotion: %w", err)
+		return fmt.Errorf("repair: promotion (send CLUSTER JOIN %s %s %s to promote it): %w", o.nodeID, o.raftAddr, o.addr, err)
 	}
 	fmt.Fprintf(os.Stderr, "walkv: repair: caught up and promoted back to voter\n")
-	return raftlog.RepairDone(o.dir)
+	return nil
 }
 
 // clusterCommand sends a CLUSTER command to the member at addr, following
