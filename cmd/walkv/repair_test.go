@@ -209,3 +209,52 @@ func waitValue(t *testing.T, addr, key, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestClusterRepairResumes: a node restarted with the REPAIRING mark
+// after its demotion (as after a crash between the demotion and the
+// promotion) catches up and is promoted again, and the mark goes. Here
+// the demotion is an operator's CLUSTER REPAIR while the node is down.
+func TestClusterRepairResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes")
+	}
+	rc := startRepairCluster(t, 20)
+	rc.victim.srv.kill()
+	id := rc.victim.args[5]
+	if _, err := rc.w.do(t, "CLUSTER", "REPAIR", id); err != nil {
+		t.Fatalf("CLUSTER REPAIR %s: %v", id, err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: rc.w.leader, MaxRetries: -1})
+	defer c.Close()
+	if lines := status(t, c); len(lines) != 2 {
+		t.Fatalf("CLUSTER STATUS after demoting %s:\n%s\nwant 2 voters", id, strings.Join(lines, "\n"))
+	}
+	for i := range 20 { // entries the node must catch up on
+		k := fmt.Sprintf("later%02d", i)
+		if _, err := rc.w.do(t, "SET", k, "v"); err != nil {
+			t.Fatal(err)
+		}
+		rc.acked[k] = "v"
+	}
+	if err := os.WriteFile(filepath.Join(rc.dir(), "REPAIRING"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc.victim.start(t)
+	if !strings.Contains(rc.victim.log.String(), "promoted back to voter") {
+		t.Errorf("the restarted node did not report its promotion")
+	}
+	if _, err := os.Stat(filepath.Join(rc.dir(), "REPAIRING")); err == nil {
+		t.Errorf("the repair mark is still there")
+	}
+	waitValue(t, rc.victim.client, "later19", "v")
+	vc := redis.NewClient(&redis.Options{Addr: rc.victim.client, MaxRetries: -1})
+	defer vc.Close()
+	for k, v := range rc.acked {
+		if got, err := vc.Get(context.Background(), k).Result(); err != nil || got != v {
+			t.Errorf("resumed node: %s = %.20q, %v; want %.20q", k, got, err, v)
+		}
+	}
+	if lines := status(t, vc); len(lines) != 3 {
+		t.Errorf("CLUSTER STATUS after the repair:\n%s\nwant 3 voters", strings.Join(lines, "\n"))
+	}
+}
