@@ -192,6 +192,9 @@ func (n *Node) start(cfg NodeConfig, fsm FSM, out io.Writer) error {
 	if err := checkLog(n.store); err != nil {
 		return err
 	}
+	if err := checkSnapshots(n.store, snaps); err != nil {
+		return err
+	}
 	if cfg.ForceNewCluster && n.hadState {
 		// RecoverCluster replays the log into fsm to snapshot it; NewRaft
 		// then restores that snapshot, which replaces the FSM's whole
@@ -480,4 +483,50 @@ func checkLog(store *Store) error {
 		}
 	}
 	return nil
+}
+
+// checkSnapshots reports ErrDamaged when raft could not start from the
+// state on disk: raft restores the newest snapshot that passes its
+// checksum, falling back to older ones silently, refuses to start if
+// there are snapshots and none passes, and then needs every entry after
+// the one it restored in the log (it panics applying one the log does
+// not hold). So a damaged newest snapshot is harmless while an older one
+// is good and the log reaches back to it; otherwise it is damage, since
+// raft compacts the log behind each snapshot. The cost is one read of the
+// newest snapshot (more only when it is damaged), which raft repeats to
+// restore it.
+func checkSnapshots(store *Store, snaps raft.SnapshotStore) error {
+	good, listed, err := goodSnapshot(snaps)
+	if err != nil {
+		return err
+	}
+	if listed > 0 && good == 0 {
+		return fmt.Errorf("%w: none of the %d snapshots reads back", ErrDamaged, listed)
+	}
+	first, err := store.FirstIndex()
+	if err != nil || first == 0 {
+		return err
+	}
+	if first > good+1 {
+		return fmt.Errorf("%w: the log starts at index %d and the newest snapshot that reads back ends at %d", ErrDamaged, first, good)
+	}
+	return nil
+}
+
+// goodSnapshot returns the index of the newest snapshot whose contents
+// pass the store's checksum (0 if none) and how many snapshots there are.
+func goodSnapshot(snaps raft.SnapshotStore) (good uint64, listed int, err error) {
+	metas, err := snaps.List()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range metas {
+		_, rc, err := snaps.Open(m.ID) // FileSnapshotStore checks the CRC here
+		if err != nil {
+			continue
+		}
+		rc.Close()
+		return m.Index, len(metas), nil
+	}
+	return 0, len(metas), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -168,8 +169,19 @@ func TrimDamaged(dir string) (kept uint64, err error) {
 			return 0, WipeState(dir)
 		}
 	}
+	// Snapshots that fail their checksum go; if the log does not reach
+	// back to the newest good one, the log goes too (see checkSnapshots).
+	good, err := trimSnapshots(dir)
+	if err != nil {
+		s.Close()
+		return 0, err
+	}
 	first, _ := s.FirstIndex()
 	last, _ := s.LastIndex()
+	if first > good+1 {
+		err := errors.Join(s.DeleteRange(first, last), s.Close())
+		return 0, err
+	}
 	bad := last + 1
 	var l raft.Log
 	for i := first; i <= last && first > 0; i++ {
@@ -192,4 +204,30 @@ func TrimDamaged(dir string) (kept uint64, err error) {
 		return 0, nil
 	}
 	return bad - 1, nil
+}
+
+// trimSnapshots removes the snapshots of dir that fail their checksum and
+// returns the index of the newest that passes (0 if none).
+func trimSnapshots(dir string) (uint64, error) {
+	snaps, err := raft.NewFileSnapshotStore(dir, 2, io.Discard)
+	if err != nil {
+		return 0, fmt.Errorf("raftlog: trim damaged: %w", err)
+	}
+	metas, err := snaps.List()
+	if err != nil {
+		return 0, fmt.Errorf("raftlog: trim damaged: %w", err)
+	}
+	var good uint64
+	for _, m := range metas {
+		_, rc, err := snaps.Open(m.ID)
+		if err == nil {
+			rc.Close()
+			good = max(good, m.Index)
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "snapshots", m.ID)); err != nil {
+			return 0, fmt.Errorf("raftlog: trim damaged: %w", err)
+		}
+	}
+	return good, syncDir(filepath.Join(dir, "snapshots"))
 }

@@ -21,7 +21,7 @@ import (
 // a snapshot (so the entries lie before the newest snapshot, which raft
 // does not read at start) and shuts the node down. It returns the
 // config to restart with and the log's segment files.
-func startSmallSegments(t *testing.T, count int) (NodeConfig, []string) {
+func startSmallSegments(t *testing.T, count int, trailing ...uint64) (NodeConfig, []string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,6 +31,9 @@ func startSmallSegments(t *testing.T, count int) (NodeConfig, []string) {
 	ln.Close()
 	cfg := NodeConfig{ID: "n0", RaftAddr: addr, Dir: t.TempDir(), Bootstrap: true, LogOutput: io.Discard,
 		LogSegmentSize: 4 << 10}
+	if len(trailing) > 0 {
+		cfg.TrailingLogs = trailing[0]
+	}
 	n, err := StartNode(cfg, &countFSM{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +56,7 @@ func startSmallSegments(t *testing.T, count int) (NodeConfig, []string) {
 	}
 	segs = slices.DeleteFunc(segs, func(p string) bool { return filepath.Ext(p) != ".wal" })
 	slices.Sort(segs)
-	if len(segs) < 5 {
+	if len(segs) < 5 && len(trailing) == 0 {
 		t.Fatalf("%d segments (%v), want at least 5", len(segs), segs)
 	}
 	return cfg, segs
@@ -198,4 +201,65 @@ func TestTrimDamaged(t *testing.T) {
 		t.Fatalf("StartNode after TrimDamaged: %v", err)
 	}
 	n.Shutdown()
+}
+
+// damageSnapshot flips a byte of the state of every snapshot of dir.
+func damageSnapshot(t *testing.T, dir string) {
+	t.Helper()
+	states, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*", "state.bin"))
+	if len(states) == 0 {
+		t.Fatal("no snapshot")
+	}
+	for _, p := range states {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: %d bytes, %v", p, len(b), err)
+		}
+		b[len(b)/2] ^= 0x01
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStartNodeDamagedSnapshot: the only snapshot damaged. With the log
+// still reaching back to index 1, raft would refuse to start; StartNode
+// says ErrDamaged, and TrimDamaged drops the snapshot and keeps the log.
+// With the log compacted behind the snapshot, the state has a hole:
+// ErrDamaged again, and TrimDamaged drops the log too.
+func TestStartNodeDamagedSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a raft node over TCP")
+	}
+	for _, tc := range []struct {
+		name     string
+		trailing uint64
+		kept     bool // TrimDamaged keeps the log
+	}{{"whole log", 0, true}, {"compacted log", 10, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg NodeConfig
+			if tc.trailing > 0 {
+				cfg, _ = startSmallSegments(t, 150, tc.trailing)
+			} else {
+				cfg, _ = startSmallSegments(t, 150)
+			}
+			damageSnapshot(t, cfg.Dir)
+			wantDamaged(t, cfg)
+			kept, err := TrimDamaged(cfg.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.kept != (kept > 0) {
+				t.Errorf("TrimDamaged kept the log up to %d; want kept: %v", kept, tc.kept)
+			}
+			if states, _ := filepath.Glob(filepath.Join(cfg.Dir, "snapshots", "*", "state.bin")); len(states) > 0 {
+				t.Errorf("damaged snapshots left: %v", states)
+			}
+			n, err := StartNode(cfg, &countFSM{})
+			if err != nil {
+				t.Fatalf("StartNode after TrimDamaged: %v", err)
+			}
+			n.Shutdown()
+		})
+	}
 }
