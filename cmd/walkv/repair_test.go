@@ -75,8 +75,8 @@ func (rc *repairCluster) dir() string { return rc.victim.args[3] }
 // restartAndCheck restarts the damaged victim with its usual flags and
 // checks that it reports the damage, rejoins, holds every acknowledged
 // write and a write made after the repair, and that the cluster has three
-// members again.
-func (rc *repairCluster) restartAndCheck(t *testing.T) {
+// members again; with keptLog, that it kept part of its raft log.
+func (rc *repairCluster) restartAndCheck(t *testing.T, keptLog bool) {
 	t.Helper()
 	rc.victim.start(t)
 	if !strings.Contains(rc.victim.log.String(), "damaged log entry") {
@@ -103,7 +103,7 @@ func (rc *repairCluster) restartAndCheck(t *testing.T) {
 	var kept uint64
 	if i := strings.Index(log, "kept the raft log up to index "); i < 0 {
 		t.Errorf("the repaired node did not report what it kept")
-	} else if fmt.Sscanf(log[i+len("kept the raft log up to index "):], "%d", &kept); kept == 0 {
+	} else if fmt.Sscanf(log[i+len("kept the raft log up to index "):], "%d", &kept); keptLog && kept == 0 {
 		t.Errorf("the repaired node kept no log entry")
 	}
 	if !strings.Contains(log, "promoted back to voter") {
@@ -143,7 +143,7 @@ func TestClusterRepairDamagedNode(t *testing.T) {
 	if !flipped {
 		t.Fatalf("no segment of %s holds value-050 (%v)", rc.victim.client, segs)
 	}
-	rc.restartAndCheck(t)
+	rc.restartAndCheck(t, true)
 }
 
 // TestClusterRepairMissingSegment: a middle segment of a follower's raft
@@ -175,7 +175,7 @@ func TestClusterRepairMissingSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("removed %s of %d segments", filepath.Base(segs[len(segs)/2]), len(segs))
-	rc.restartAndCheck(t)
+	rc.restartAndCheck(t, true)
 }
 
 // snapshotIndex returns the index of the newest raft snapshot in a node
@@ -246,7 +246,12 @@ func TestClusterRepairResumes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(rc.dir(), "REPAIRING")); err == nil {
 		t.Errorf("the repair mark is still there")
 	}
-	waitValue(t, rc.victim.client, "later19", "v")
+	// A write after the promotion: once the node has it, it has the
+	// promotion entry too, and its CLUSTER STATUS lists itself.
+	if _, err := rc.w.do(t, "SET", "fence", "after-repair"); err != nil {
+		t.Fatal(err)
+	}
+	waitValue(t, rc.victim.client, "fence", "after-repair")
 	vc := redis.NewClient(&redis.Options{Addr: rc.victim.client, MaxRetries: -1})
 	defer vc.Close()
 	for k, v := range rc.acked {
@@ -257,4 +262,38 @@ func TestClusterRepairResumes(t *testing.T) {
 	if lines := status(t, vc); len(lines) != 3 {
 		t.Errorf("CLUSTER STATUS after the repair:\n%s\nwant 3 voters", strings.Join(lines, "\n"))
 	}
+}
+
+// TestClusterRepairDamagedSnapshot: every snapshot of a follower damaged
+// while its log is compacted behind them (raft would refuse to start, or
+// with an older good snapshot, lack the entries after it). Restarted with
+// its usual flags, the node repairs itself as for a damaged log.
+func TestClusterRepairDamagedSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes")
+	}
+	rc := startRepairCluster(t, 150, "--snapshot-threshold", "50", "--snapshot-interval", "100ms", "--trailing-logs", "10")
+	deadline := time.Now().Add(30 * time.Second)
+	for snapshotIndex(rc.dir()) < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s took no snapshot past index 100 in 30s", rc.victim.client)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rc.victim.srv.kill()
+	states, _ := filepath.Glob(filepath.Join(rc.dir(), "snapshots", "*", "state.bin"))
+	if len(states) == 0 {
+		t.Fatal("no snapshot state")
+	}
+	for _, p := range states {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: %d bytes, %v", p, len(b), err)
+		}
+		b[len(b)/2] ^= 0x01
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc.restartAndCheck(t, false) // the log no longer meets a good snapshot: dropped
 }
