@@ -79,7 +79,7 @@ func (rc *repairCluster) dir() string { return rc.victim.args[3] }
 func (rc *repairCluster) restartAndCheck(t *testing.T, keptLog bool) {
 	t.Helper()
 	rc.victim.start(t)
-	if !strings.Contains(rc.victim.log.String(), "damaged log entry") {
+	if !logged(rc.victim, "damaged log entry") {
 		t.Errorf("the restarted node did not report the damage")
 	}
 	if _, err := rc.w.do(t, "SET", "fence", "after-repair"); err != nil {
@@ -99,6 +99,7 @@ func (rc *repairCluster) restartAndCheck(t *testing.T, keptLog bool) {
 		t.Errorf("CLUSTER STATUS after repair:\n%s\nwant 3 voters", strings.Join(lines, "\n"))
 	}
 	// It was demoted, not removed, and kept the log before the damage.
+	logged(rc.victim, "promoted back to voter") // all the repair's lines are in
 	log := rc.victim.log.String()
 	var kept uint64
 	if i := strings.Index(log, "kept the raft log up to index "); i < 0 {
@@ -106,7 +107,7 @@ func (rc *repairCluster) restartAndCheck(t *testing.T, keptLog bool) {
 	} else if fmt.Sscanf(log[i+len("kept the raft log up to index "):], "%d", &kept); keptLog && kept == 0 {
 		t.Errorf("the repaired node kept no log entry")
 	}
-	if !strings.Contains(log, "promoted back to voter") {
+	if !logged(rc.victim, "promoted back to voter") {
 		t.Errorf("the repaired node did not report its promotion")
 	}
 	if _, err := os.Stat(filepath.Join(rc.dir(), "REPAIRING")); err == nil {
@@ -240,7 +241,7 @@ func TestClusterRepairResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.victim.start(t)
-	if !strings.Contains(rc.victim.log.String(), "promoted back to voter") {
+	if !logged(rc.victim, "promoted back to voter") {
 		t.Errorf("the restarted node did not report its promotion")
 	}
 	if _, err := os.Stat(filepath.Join(rc.dir(), "REPAIRING")); err == nil {
@@ -296,4 +297,17 @@ func TestClusterRepairDamagedSnapshot(t *testing.T) {
 		}
 	}
 	rc.restartAndCheck(t, false) // the log no longer meets a good snapshot: dropped
+}
+
+// logged polls n's stderr, which reaches the test through a copying
+// goroutine, for up to 10s until it contains s.
+func logged(n *clusterNode, s string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(n.log.String(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
