@@ -44,17 +44,19 @@ func cmdClusterStatus(x *exec) {
 	x.c.WriteBulkString(strings.Join(lines, "\r\n") + "\r\n")
 }
 
-// Repairer is implemented by a Replicator that can remove a damaged
-// member so that it may join again afresh (CLUSTER REPAIR).
+// Repairer is implemented by a Replicator that can take a damaged member
+// out of every quorum while it repairs (CLUSTER REPAIR).
 type Repairer interface {
-	// RemoveDamaged removes node id from the configuration. It returns an
-	// error wrapping ErrNotLeader on a node that is not the leader.
+	// RemoveDamaged makes node id a non-voter (cmd/walkv's; an
+	// implementation may remove it instead) and waits until the change
+	// is committed. It returns an error wrapping ErrNotLeader on a node
+	// that is not the leader.
 	RemoveDamaged(ctx context.Context, id string) error
 }
 
 // cmdClusterRepair runs CLUSTER REPAIR <node-id>, which a node that found
-// its own log damaged sends before wiping it and joining again: the
-// leader removes it from the configuration (followers answer MOVED).
+// its own log damaged sends before trimming it and catching up: the
+// leader demotes it to a non-voter (followers answer MOVED).
 func cmdClusterRepair(x *exec) {
 	if len(x.args) != 3 || len(x.args[2]) == 0 {
 		x.c.WriteError("ERR syntax error: CLUSTER REPAIR <node-id>")

@@ -93,7 +93,7 @@ func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
 }
 
 func (r *replicator) RemoveDamaged(ctx context.Context, id string) error {
-	err := r.node.RemoveMember(ctx, id)
+	err := r.node.DemoteMember(ctx, id) // repair.go: it rejoins as a non-voter
 	if errors.Is(err, raftlog.ErrNotLeader) {
 		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
 	}
@@ -278,7 +278,7 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 	rep := &replicator{self: o.addr, seeds: map[string]string{}, members: map[string]string{}, joinSecret: o.sec.clusterSecret}
 	cfg := raftlog.NodeConfig{ID: o.nodeID, RaftAddr: o.raftAddr, Dir: o.dir, Bootstrap: o.bootstrap,
 		TrailingLogs: o.trailingLogs, SnapshotThreshold: o.snapshotThreshold, SnapshotInterval: o.snapshotInterval,
-		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster}
+		LogLevel: o.raftLogLevel, ForceNewCluster: o.forceNewCluster, LogSegmentSize: o.raftSegmentSize}
 	for _, p := range peers {
 		rep.seeds[p.id] = p.clientAddr
 		cfg.Peers = append(cfg.Peers, raftlog.Peer{ID: p.id, RaftAddr: p.raftAddr})
@@ -298,19 +298,29 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 		return nil, nil, err
 	}
 	rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
-	join := o.join
+	join, repairing := o.join, raftlog.Repairing(o.dir)
 	if errors.Is(err, raftlog.ErrDamaged) {
-		// repair.go: leave the cluster, wipe, start afresh and join.
+		// repair.go: be demoted, trim to what reads back, catch up as
+		// a non-voter, be promoted.
 		join, err = repairDamaged(o, peers, err)
 		if err == nil {
 			cfg.Bootstrap, cfg.Peers, cfg.ForceNewCluster = false, nil, false
 			rep.node, err = raftlog.StartNode(cfg, fsm{db, rep})
 		}
+		repairing = true
+	} else if repairing {
+		join = repairVia(o, peers) // restarted before a repair finished
 	}
 	if err != nil {
 		return nil, nil, errors.Join(err, db.Close())
 	}
 	go rep.registerSelf()
+	if repairing {
+		if err := finishRepair(o, rep.node, join); err != nil {
+			return nil, nil, errors.Join(err, rep.node.Shutdown(), db.Close())
+		}
+		return db, rep.node, nil
+	}
 	if join != "" && !rep.node.HasState() {
 		ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 		defer cancel()
@@ -324,11 +334,11 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 // joinCluster sends CLUSTER JOIN to the member at addr, following MOVED
 // to the leader and retrying transient failures (no leader yet,
 // connection refused) until ctx is done.
-func joinCluster(ctx context.Context, addr, id, raftAddr, clientAddr string, creds joinCreds) error {
+func joinCluster(ctx context.Context, addr, id, raftAddr, clientAddr string, creds joinCreds, opts ...string) error {
 	target := addr
 	var last error
 	for {
-		reply, err := creds.send(ctx, target, "CLUSTER", "JOIN", id, raftAddr, clientAddr) // security.go
+		reply, err := creds.send(ctx, target, append([]string{"CLUSTER", "JOIN", id, raftAddr, clientAddr}, opts...)...) // security.go
 		switch {
 		case err != nil:
 			last, target = err, addr

@@ -36,6 +36,7 @@ type options struct {
 	trailingLogs      uint64
 	snapshotThreshold uint64
 	snapshotInterval  time.Duration
+	raftSegmentSize   int
 
 	sec securityOptions // access control, limits, TLS (security.go)
 }
@@ -79,6 +80,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "cluster mode: raft `entries` kept behind a snapshot (0: raft's default)")
 	fs.Uint64Var(&o.snapshotThreshold, "snapshot-threshold", 0, "cluster mode: raft `entries` between snapshots (0: raft's default)")
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", 0, "cluster mode: how often raft checks the snapshot threshold (0: raft's default)")
+	fs.IntVar(&o.raftSegmentSize, "raft-segment-size", 0, "cluster mode: `bytes` per raft log segment file (0: 64 MiB; small values are for tests)")
 	securityFlags(fs, &o.sec)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
