@@ -55,6 +55,9 @@ func clusterAdmin(x *exec) bool {
 	if sub == "join" {
 		return !x.authorizeJoin()
 	}
+	if sub == "repair" {
+		return !x.authorizeRepair()
+	}
 	m, ok := x.db.opts.Replicator.(Membership)
 	if !ok {
 		return false
@@ -116,6 +119,23 @@ func (x *exec) authorizeJoin() bool {
 	id, raftAddr, clientAddr := string(x.args[2]), string(x.args[3]), string(x.args[4])
 	x.clusterChange(func(ctx context.Context) error { return j.JoinNonvoter(ctx, id, raftAddr, clientAddr) })
 	return false
+}
+
+// authorizeRepair checks CLUSTER REPAIR's SECRET as authorizeJoin checks
+// JOIN's: a repair demotes a voter, as much a membership change as a join,
+// so it needs the same credential. It strips the SECRET option from x.args
+// and reports whether cmdCluster should go on.
+func (x *exec) authorizeRepair() bool {
+	secret := ""
+	if len(x.args) == 5 && eqFold(x.args[3], "secret") {
+		secret = string(x.args[4])
+		x.args = x.args[:3]
+	}
+	if a, ok := x.db.opts.Replicator.(JoinAuthorizer); ok && !a.AuthorizeJoin(secret) {
+		x.refuseJoin()
+		return false
+	}
+	return true
 }
 
 // refuseJoin counts, logs and answers a CLUSTER JOIN without the secret.

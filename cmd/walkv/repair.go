@@ -58,7 +58,9 @@ func repairDamaged(o options, peers []clusterPeer, damage error) (string, error)
 	fmt.Fprintf(os.Stderr, "walkv: %v: rejoining as a non-voter through %s\n", damage, via)
 	ctx, cancel := context.WithTimeout(context.Background(), repairTimeout)
 	defer cancel()
-	if err := clusterCommand(ctx, via, "CLUSTER", "REPAIR", o.nodeID); err != nil {
+	creds := o.sec.joinCreds()
+	creds.nonvoter = false
+	if err := clusterCommand(ctx, creds, via, "CLUSTER", "REPAIR", o.nodeID); err != nil {
 		return "", fmt.Errorf("%w; repair: %w", damage, err)
 	}
 	if err := raftlog.MarkRepairing(o.dir); err != nil {
@@ -104,13 +106,14 @@ func finishRepair(o options, node *raftlog.Node, via string) error {
 	return nil
 }
 
-// clusterCommand sends a CLUSTER command to the member at addr, following
-// MOVED to the leader and retrying transient failures until ctx is done.
-func clusterCommand(ctx context.Context, addr string, args ...string) error {
+// clusterCommand sends a CLUSTER command to the member at addr with the
+// node's credentials (AUTH, SECRET), following MOVED to the leader and
+// retrying transient failures until ctx is done.
+func clusterCommand(ctx context.Context, creds joinCreds, addr string, args ...string) error {
 	target := addr
 	var last error
 	for {
-		reply, err := sendCommand(ctx, target, args...)
+		reply, err := creds.send(ctx, target, args...)
 		switch {
 		case err != nil:
 			last, target = err, addr

@@ -163,6 +163,13 @@ func TestClusterSecurity(t *testing.T) {
 			t.Errorf("CLUSTER JOIN with %s: %v, want %s", name, err, tc.want)
 		}
 	}
+	// CLUSTER REPAIR demotes a voter: it needs the secret as JOIN does.
+	for name, extra := range map[string][]any{"no secret": nil, "a wrong secret": {"SECRET", "guess"}} {
+		args := append([]any{"CLUSTER", "REPAIR", "n1"}, extra...)
+		if err := admin.Do(ctx, args...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("CLUSTER REPAIR with %s: %v, want NOPERM", name, err)
+		}
+	}
 	// An application user cannot run CLUSTER at all.
 	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "on", ">apppw", "~*", "+@all", "-@admin", "-@dangerous").Err(); err != nil {
 		t.Fatal(err)
