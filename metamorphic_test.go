@@ -56,14 +56,14 @@ const (
 	// "sealed with an incomplete batch at its end" (ErrCorrupt) on a
 	// healthy log, live or reopened. Gate: that one Verify error is
 	// tolerated (and counted).
-	knownDefectVerifySplitBatch = true
+	knownDefectVerifySplitBatch = false
 	// knownDefectVerifyIOErrorAsCorrupt (not in issue 13's list; found by
 	// this test): Verify formats a read error with %v inside ErrCorrupt, so
 	// an injected EIO is reported as corruption ("wal: corrupt: segment ...
 	// offset 40: read .../prepare-7.tmp: input/output error") and
 	// errors.Is(err, syscall.EIO) is false. Gate: such a Verify error is
 	// tolerated when its text names the injected errno.
-	knownDefectVerifyIOErrorAsCorrupt = true
+	knownDefectVerifyIOErrorAsCorrupt = false
 )
 
 // verifyTolerated reports whether a Verify error is only known false
