@@ -1,7 +1,7 @@
 package wal
 
 import (
-	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -285,11 +285,14 @@ func (r *latentRun) crashAndCheck(rng *rand.Rand, seed uint64, damaged string, o
 // crashAndCheckOutcome is crashAndCheck, also naming the outcome.
 func (r *latentRun) crashAndCheckOutcome(rng *rand.Rand, seed uint64, damaged string, off int64) (detected bool, outcome, why string) {
 	img := r.mem.CrashClone(hostileOptions(rng, seed))
-	proof := durableDamage(img)
+	v := durableDamage(img, DefaultMaxEntrySize)
 	o := r.o
 	o.FS = img
 	l, err := Open(memDir, &o)
 	if err != nil {
+		if errors.Is(err, ErrCorrupt) && v.proof != "" {
+			return true, "ErrCorrupt at Open (the proof walk reaches a marker)", ""
+		}
 		if errors.Is(err, ErrCorrupt) {
 			return true, "ErrCorrupt at Open", ""
 		}
@@ -297,8 +300,21 @@ func (r *latentRun) crashAndCheckOutcome(rng *rand.Rand, seed uint64, damaged st
 	}
 	defer l.Close()
 	rep := l.Recovery()
-	if proof != "" {
-		return false, "", fmt.Sprintf("reopen succeeded although %s (FORMAT.md: ErrCorrupt): %v", proof, rep)
+	if v.proof != "" {
+		return false, "", fmt.Sprintf("reopen succeeded although %s (FORMAT.md: ErrCorrupt): %v", v.proof, rep)
+	}
+	if v.limit != "" {
+		// FORMAT.md's documented limit: the damage must be reported as a
+		// torn tail dropping exactly [cut, end of file).
+		reported := rep.State == RecoveryTornTail && slices.ContainsFunc(rep.Dropped, func(d Dropped) bool {
+			return d.Segment == v.name && d.From == v.cut && d.To == v.size
+		})
+		if !reported {
+			return false, "", fmt.Sprintf("reopen succeeded although %s, without reporting a torn tail dropping [%d, %d): %v", v.limit, v.cut, v.size, rep)
+		}
+		if rep.LastIndex < r.last {
+			return true, "torn tail reported (a damaged length hid the marker: FORMAT.md's limit)", ""
+		}
 	}
 	if rep.LastIndex < r.last {
 		reported := false
@@ -318,60 +334,124 @@ func (r *latentRun) crashAndCheckOutcome(rng *rand.Rand, seed uint64, damaged st
 	return false, "opened; nothing damaged", why
 }
 
+// tailVerdict is what FORMAT.md's recovery step 5 says about the last
+// segment of a crash image, read by durableDamage independently of the
+// log's scanner.
+type tailVerdict struct {
+	name string
+	cut  int64 // end of the last complete batch or marker
+	size int64
+	// proof, if not "": the proof walk reaches a marker valid in the
+	// segment with S > cut, so Open must fail with ErrCorrupt.
+	proof string
+	// limit, if not "": a valid marker with S > cut lies after cut, but
+	// the proof walk does not reach it (a damaged length stepped over it:
+	// FORMAT.md, "Limits, by design"). Open may then succeed only by
+	// reporting a torn tail that drops [cut, size).
+	limit string
+}
+
 // durableDamage reads the last segment file of img as FORMAT.md's recovery
-// step 5 says, independently of the log's scanner: if it is not sealed and
-// its scan stops at damage that a valid sync or closed marker later in the
-// file proves durable (its offset S lies past the end of the last complete
-// batch), it describes the proof; else "". Open must then fail with
-// ErrCorrupt.
-func durableDamage(img vfs.FS) string {
+// step 5 and its proof walk say, independently of the log's scanner: if it
+// is not sealed and its scan stops at damage before the end of the file, it
+// returns what a marker after cut proves.
+func durableDamage(img vfs.FS, maxLen int64) tailVerdict {
 	names, _ := img.List(memDir)
 	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasSuffix(n, ".wal") })
 	if len(names) == 0 {
-		return ""
+		return tailVerdict{}
 	}
 	name := names[len(names)-1]
 	f, err := img.Open(path.Join(memDir, name))
 	if err != nil {
-		return ""
+		return tailVerdict{}
 	}
 	defer f.Close()
 	size, _ := f.Size()
 	data := make([]byte, size)
 	if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) || size < segHeaderSize {
-		return ""
+		return tailVerdict{}
 	}
-	if t, ok := decodeSegTrailer(data[max(0, size-segTrailerSize):], size); ok && size >= segHeaderSize+segTrailerSize {
-		if h, err := decodeSegHeader(data[:segHeaderSize]); err == nil && h.first == t.first {
-			return "" // sealed: not scanned
-		}
+	// The header fields FORMAT.md binds markers to: version at 8, salt at
+	// 12, seq at 16, first at 24.
+	version := binary.LittleEndian.Uint16(data[8:])
+	salt := binary.LittleEndian.Uint32(data[12:])
+	seq := binary.LittleEndian.Uint64(data[16:])
+	first := binary.LittleEndian.Uint64(data[24:])
+	if t, ok := decodeSegTrailer(data[max(0, size-segTrailerSize):], size); ok && size >= segHeaderSize+segTrailerSize && t.first == first {
+		return tailVerdict{} // sealed: not scanned
 	}
-	rd := record.NewReader(bytes.NewReader(data[segHeaderSize:]), 1<<16, 1<<20)
-	cut, inBatch := int64(segHeaderSize), false
-	for {
-		off, h, _, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return ""
+	// valid reports whether a marker valid in this segment starts at p, and
+	// its value S.
+	valid := func(p int64) (int64, bool) {
+		h, pl, err := record.Decode(data[p:])
+		if err != nil || h.Type != record.Marker || len(pl) == 0 || !record.MarkerKind(pl[0]).Valid() || int64(h.Index) > p {
+			return 0, false
 		}
-		if err != nil || (inBatch && h.Type == record.Marker) {
+		if version >= 2 {
+			return int64(h.Index), len(pl) == 13 && binary.LittleEndian.Uint64(pl[1:]) == seq && binary.LittleEndian.Uint32(pl[9:]) == salt
+		}
+		return int64(h.Index), len(pl) == 1
+	}
+	// Step 5's scan: stop at the first record that is short, zero, fails its
+	// CRC, is out of index sequence, an invalid marker or a marker inside a
+	// batch.
+	cut, stop, expect, inBatch := int64(segHeaderSize), int64(segHeaderSize), first, false
+	for stop < size {
+		h, _, err := record.Decode(data[stop:])
+		if err != nil || int64(h.Length) > maxLen {
 			break
 		}
-		inBatch = h.Type == record.More
+		if h.Type == record.Marker {
+			if _, ok := valid(stop); !ok || inBatch {
+				break
+			}
+		} else if h.Index != expect {
+			break
+		} else {
+			expect++
+			inBatch = h.Type == record.More
+		}
+		stop += int64(h.Size())
 		if !inBatch {
-			cut = segHeaderSize + off + int64(h.Size())
+			cut = stop
 		}
 	}
-	if !slices.ContainsFunc(data[cut:], func(b byte) bool { return b != 0 }) {
-		return ""
+	v := tailVerdict{name: name, cut: cut, size: size}
+	if stop == size || !slices.ContainsFunc(data[cut:], func(b byte) bool { return b != 0 }) {
+		return v
 	}
-	for p := cut; p+record.HeaderSize < size; p++ {
-		h, pl, err := record.Decode(data[p:])
-		if err == nil && h.Type == record.Marker && len(pl) == 1 && record.MarkerKind(pl[0]).Valid() &&
-			int64(h.Index) > cut && int64(h.Index) <= p {
-			return fmt.Sprintf("%s is damaged after offset %d and a marker at %d proves bytes up to %d durable", name, cut, p, h.Index)
+	// The proof walk, from the scan point.
+	for p := stop; p+record.HeaderSize <= size; {
+		tl := binary.LittleEndian.Uint32(data[p+4:])
+		typ, n := tl>>30, int64(tl&(1<<30-1))
+		if typ == 0 || n > maxLen {
+			q := p + 1
+			for ; q+record.HeaderSize <= size; q++ {
+				if _, ok := valid(q); ok {
+					break
+				}
+			}
+			p = q
+			continue
+		}
+		e := p + record.HeaderSize + n
+		if e > size {
+			break
+		}
+		if s, ok := valid(p); ok && s > cut {
+			v.proof = fmt.Sprintf("%s is damaged after offset %d and a marker at %d (reached by the proof walk) proves bytes up to %d durable", name, cut, p, s)
+			return v
+		}
+		p = e
+	}
+	for p := cut; p+record.HeaderSize <= size; p++ {
+		if s, ok := valid(p); ok && s > cut {
+			v.limit = fmt.Sprintf("%s is damaged after offset %d; a marker at %d proves bytes up to %d durable but the proof walk does not reach it", name, cut, p, s)
+			break
 		}
 	}
-	return ""
+	return v
 }
 
 // TestFaultModelBitRot flips a bit in synced data: anywhere in a sealed
@@ -392,10 +472,14 @@ func TestFaultModelBitRot(t *testing.T) {
 		var off int64
 		if seed%3 == 0 { // the tail's synced records
 			tl := segs[len(segs)-1]
-			if tl.Size <= segHeaderSize {
+			// Segments counts the last sync marker, which may still be in
+			// the write buffer, over preallocated zeros: flip only bytes of
+			// records in the file.
+			end := recordsInFile(t, r.mem, tl.Name)
+			if end <= segHeaderSize {
 				continue
 			}
-			name, off = tl.Name, segHeaderSize+rng.Int64N(tl.Size-segHeaderSize)
+			name, off = tl.Name, segHeaderSize+rng.Int64N(end-segHeaderSize)
 			tailHits++
 		} else {
 			sg := segs[rng.IntN(len(segs)-1)]
@@ -428,6 +512,29 @@ func TestFaultModelBitRot(t *testing.T) {
 		}
 	}
 	t.Logf("%d seeds: %d bit flips in sealed segments, %d in the tail's synced records; after a crash: %v", seeds, sealed, tailHits, outcomes)
+}
+
+// recordsInFile returns the end of the run of valid records from the
+// header of segment file name.
+func recordsInFile(t *testing.T, mem *vfs.MemFS, name string) int64 {
+	f, err := mem.Open(path.Join(memDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := int64(segHeaderSize)
+	rd := record.NewReader(io.NewSectionReader(f, segHeaderSize, size-segHeaderSize), 1<<16, DefaultMaxEntrySize)
+	for {
+		off, h, _, err := rd.Next()
+		if err != nil {
+			return end
+		}
+		end = segHeaderSize + off + int64(h.Size())
+	}
 }
 
 // TestFaultModelMisdirectedWrites sends one write of the log to the wrong

@@ -38,11 +38,47 @@ func TestVerifyAfterTruncateBackInsideBatch(t *testing.T) {
 	}
 	mustClose(t, l)
 	l = mustOpen(t, memDir, o)
-	defer mustClose(t, l)
 	if err := l.Verify(nil); err != nil {
 		t.Errorf("Verify after reopen: %v", err)
 	}
 	checkRange(t, l, 1, 3)
+
+	// The same inside a batch of an older sealed segment (recut).
+	last := uint64(3)
+	for range 12 {
+		var b Batch
+		for i := last + 1; i <= last+5; i++ {
+			b.Write(i, payload(i, 1))
+		}
+		if err := l.WriteBatch(&b); err != nil {
+			t.Fatal(err)
+		}
+		last += 5
+	}
+	segs := l.Segments()
+	if len(segs) < 3 {
+		t.Fatalf("%d segments, want at least 3", len(segs))
+	}
+	k := segs[1].FirstIndex
+	for (k-3)%5 == 0 { // batches end at 3+5j: cut inside one
+		k++
+	}
+	if k >= segs[1].LastIndex {
+		t.Fatalf("no batch inside segment %+v", segs[1])
+	}
+	if err := l.TruncateBack(k); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Verify(nil); err != nil {
+		t.Errorf("Verify after TruncateBack(%d) inside a batch of a sealed segment: %v", k, err)
+	}
+	mustClose(t, l)
+	l = mustOpen(t, memDir, o)
+	if err := l.Verify(nil); err != nil {
+		t.Errorf("Verify after reopen: %v", err)
+	}
+	checkRange(t, l, 1, k)
+	mustClose(t, l)
 }
 
 // TestVerifyReadErrorIsNotCorruption: an I/O error while Verify reads a

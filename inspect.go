@@ -2,6 +2,7 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -175,12 +176,20 @@ func (l *Log) stillVerifying(v *verifyTarget) bool {
 // REQUIRES: v.s pinned.
 // It reads through the scanner recovery uses (segScanner), so Verify judges
 // records by the same rules as Open: CRC, index sequence, markers valid in
-// the segment and never inside a batch.
+// the segment and never inside a batch. A sealed segment's last listed
+// entry ends its batch, as the entry at META's back does for recovery: a
+// TruncateBack inside a batch seals the segment after that entry, and Open
+// serves the segment's entries by its index block, More records or not. A
+// read error is reported as such, never as ErrCorrupt.
 func verifySegment(v *verifyTarget, done *int64, total int64, progress func(int64, int64)) error {
 	s, end := v.s, v.end
-	sc, err := newSegScanner(s, end, noLimit, 1<<20, 0)
+	limit := uint64(noLimit)
+	if v.sealed && v.count > 0 {
+		limit = s.first + v.count - 1
+	}
+	sc, err := newSegScanner(s, end, limit, 1<<20, 0)
 	if err != nil {
-		return corruptf("segment %s offset 0: %v", s.name, err)
+		return verifyErr(s, 0, err)
 	}
 	var offs []uint32
 	last := int64(segHeaderSize)
@@ -189,8 +198,11 @@ func verifySegment(v *verifyTarget, done *int64, total int64, progress func(int6
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, errBeyondLimit) {
+			return corruptf("segment %s offset %d: entry %d is not in the index block (%d entries from %d)", s.name, off, h.Index, v.count, s.first)
+		}
 		if err != nil {
-			return corruptf("segment %s offset %d: %v", s.name, off, err)
+			return verifyErr(s, off, err)
 		}
 		if h.Type.IsEntry() {
 			offs = append(offs, uint32(off))
@@ -209,6 +221,16 @@ func verifySegment(v *verifyTarget, done *int64, total int64, progress func(int6
 		return corruptf("segment %s: sealed with an incomplete batch at its end", s.name)
 	}
 	return checkIndexBlock(v, offs)
+}
+
+// verifyErr is the error for err from segment s's scanner at offset off:
+// ErrCorrupt if the bytes there break the format, else the read failure
+// itself, wrapped (an I/O error says nothing about the bytes).
+func verifyErr(s *segment, off int64, err error) error {
+	if isFormatErr(err) {
+		return corruptf("segment %s offset %d: %v", s.name, off, err)
+	}
+	return fmt.Errorf("wal: verifying segment %s offset %d: %w", s.name, off, err)
 }
 
 // checkIndexBlock compares a sealed segment's index with scanned offsets.
