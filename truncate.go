@@ -116,6 +116,13 @@ func (l *Log) reset(index uint64) error {
 // index never reappear, even after a crash in the middle; the segment
 // holding index is then cut and sealed, later segments are deleted, and
 // writing continues in a new segment.
+//
+// Cutting a sealed segment writes a cut copy of it (up to one segment's
+// bytes) and renames it over the original, so readers and NoCopy slices
+// of the old file are never disturbed; on a full disk that copy fails. An
+// error wrapping ErrFailed after META was written means the cut has taken
+// effect (LastIndex reports index, and a reopen agrees) but the log is
+// fail-stopped; an error before that means nothing changed.
 func (l *Log) TruncateBack(index uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

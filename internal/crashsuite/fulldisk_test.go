@@ -193,8 +193,9 @@ func fullDisk(t *testing.T, policy wal.SyncPolicy) {
 	sticky = d.whileFull("completely full") || sticky
 	d.verify("completely full disk")
 
-	// Room for META, not for a segment: truncations succeed, a new tail
-	// cannot be created.
+	// Room for META, not for a segment: TruncateFront succeeds, a new tail
+	// cannot be created, and a TruncateBack into a sealed segment (which
+	// writes a cut copy) may fail-stop the log after recording the cut.
 	if err := os.Truncate(filler, int64(n-64<<10)); err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +278,21 @@ func (d *fullDiskLog) whileFull(state string) (sticky bool) {
 	if f := first + 10; f <= last && check(fmt.Sprintf("TruncateFront(%d)", f), d.l.TruncateFront(f)) {
 		d.keep(f, last)
 	}
-	if k := last - 5; k >= first && check(fmt.Sprintf("TruncateBack(%d)", k), d.l.TruncateBack(k)) {
-		d.keep(0, k)
+	if k := last - 5; k >= first {
+		err := d.l.TruncateBack(k)
+		if check(fmt.Sprintf("TruncateBack(%d)", k), err) {
+			d.keep(0, k)
+		} else if errors.Is(err, wal.ErrFailed) {
+			// Cutting a sealed segment writes a cut copy, which needs
+			// room. The cut is in META before any file changes, so a
+			// TruncateBack that failed there has taken effect (the
+			// log ends at k and stays so after a reopen); one that
+			// failed writing META has not. Either way, the log must
+			// hold everything acknowledged up to where it ends.
+			if _, l2, berr := bounds(d.l); berr == nil && l2 == k {
+				d.keep(0, k)
+			}
+		}
 	}
 	call, err = d.appendOne()
 	check("then "+call, err)
