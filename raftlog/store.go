@@ -23,7 +23,7 @@ var (
 const (
 	logDirName    = "log"
 	stableName    = "STABLE"
-	stableTmpName = "STABLE.tmp"
+	stableTmpName = stableName + vfs.TempSuffix
 )
 
 // Options configures a Store. A nil *Options means all defaults.
