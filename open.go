@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -200,25 +199,13 @@ func (r *opener) lockDir() error {
 	return nil
 }
 
-// makeDir creates the log directory and any missing parents, and fsyncs
-// the parent of each directory it created: a new directory entry, like a
-// file's, is durable only after its parent is synced.
+// makeDir creates the log directory and any missing parents with
+// vfs.MkdirAllSynced, which fsyncs the parent of each directory it created:
+// a new directory entry, like a file's, is durable only after its parent is
+// synced.
 func (r *opener) makeDir() error {
-	l := r.l
-	var missing []string
-	for d := filepath.Clean(l.dir); ; d = filepath.Dir(d) {
-		if _, err := l.fs.Stat(d); err == nil || filepath.Dir(d) == d {
-			break
-		}
-		missing = append(missing, d)
-	}
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(r.l.fs, r.l.dir, 0o755); err != nil {
 		return fmt.Errorf("wal: creating directory: %w", err)
-	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := l.fs.SyncDir(filepath.Dir(missing[i])); err != nil {
-			return fmt.Errorf("wal: syncing the parent of new directory %s: %w", missing[i], err)
-		}
 	}
 	return nil
 }

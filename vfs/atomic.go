@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 )
 
-// ErrOutcomeUnknown is wrapped by the errors of WriteFileAtomic and
+// ErrOutcomeUnknown is wrapped by the errors of WriteFileAtomic, Replace and
 // MkdirAllSynced that happen at or after the step that may change the
 // directory on disk: the rename, the directory fsync. The change may have
 // reached the disk or not (a rename can take effect and still report an
@@ -107,4 +108,36 @@ func (w *seqWriter) Write(p []byte) (int, error) {
 		err = io.ErrShortWrite
 	}
 	return n, err
+}
+
+// MkdirAllSynced creates dir and any missing parents with mode perm, and
+// fsyncs the parent of each directory it created, outermost first, so that
+// when it returns nil every directory it created has a durable entry: a
+// file made durable inside dir later cannot vanish with its directory in a
+// crash. A directory that already existed is left as it is (its creator
+// owns its durability). It is the one mkdir-and-fsync-parent of waldb.
+//
+// A crash before it returns may leave some of the new directories, empty;
+// an error from a directory fsync wraps ErrOutcomeUnknown (the directory
+// exists now but may not after a crash).
+func MkdirAllSynced(fs FS, dir string, perm os.FileMode) error {
+	var missing []string // outermost last
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := fs.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := fs.MkdirAll(dir, perm); err != nil {
+		return fmt.Errorf("vfs: creating directory %s: %w", dir, err)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := fs.SyncDir(filepath.Dir(missing[i])); err != nil {
+			return fmt.Errorf("vfs: syncing the parent of new directory %s: %w: %w", missing[i], ErrOutcomeUnknown, err)
+		}
+	}
+	return nil
 }

@@ -233,3 +233,51 @@ func readFile(fs vfs.FS, name string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// TestMkdirAllSynced checks that every directory MkdirAllSynced creates has
+// its parent fsynced after it exists, outermost first, that an existing
+// directory costs no fsync, and how faults are reported.
+func TestMkdirAllSynced(t *testing.T) {
+	mem := vfs.NewMem()
+	if err := mem.MkdirAll("/a", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	var mkdirs int
+	rec := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		switch op {
+		case errorfs.OpSyncDir:
+			if mkdirs == 0 {
+				t.Errorf("SyncDir(%s) before MkdirAll", path)
+			}
+			synced = append(synced, path)
+		case errorfs.OpMkdir:
+			mkdirs++
+		}
+		return nil
+	}))
+	if err := vfs.MkdirAllSynced(rec, "/a/b/c/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/a", "/a/b", "/a/b/c"}; !slices.Equal(synced, want) {
+		t.Errorf("synced %v; want %v (the parent of each new directory, outermost first)", synced, want)
+	}
+	if fi, err := mem.Stat("/a/b/c/d"); err != nil || !fi.IsDir() {
+		t.Fatalf("Stat = %v, %v", fi, err)
+	}
+	synced, mkdirs = nil, 0
+	if err := vfs.MkdirAllSynced(rec, "/a/b", 0o755); err != nil || len(synced) != 0 || mkdirs != 0 {
+		t.Errorf("existing directory: err %v, synced %v, mkdirs %d; want nothing done", err, synced, mkdirs)
+	}
+
+	fs := errorfs.Wrap(mem, errorfs.OnIndex(1, syscall.EIO, errorfs.OpSyncDir))
+	err := vfs.MkdirAllSynced(fs, "/x/y", 0o755)
+	if !errors.Is(err, syscall.EIO) || !errors.Is(err, vfs.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "/x/y") {
+		t.Errorf("failed SyncDir: err = %v; want EIO, ErrOutcomeUnknown and the path", err)
+	}
+	fs = errorfs.Wrap(mem, errorfs.OnIndex(0, syscall.ENOSPC, errorfs.OpMkdir))
+	err = vfs.MkdirAllSynced(fs, "/p/q", 0o755)
+	if !errors.Is(err, syscall.ENOSPC) || errors.Is(err, vfs.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "/p/q") {
+		t.Errorf("failed MkdirAll: err = %v; want ENOSPC with the path, not ErrOutcomeUnknown", err)
+	}
+}

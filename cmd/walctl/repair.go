@@ -373,10 +373,7 @@ func makeEmptyDir(dir string) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("the backup folder %s exists and is not empty", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(filepath.Clean(dir)))
+	return vfs.MkdirAllSynced(vfs.Default, dir, 0o755)
 }
 
 // copyFileSync copies src to a new file dst and fsyncs it.
