@@ -3,8 +3,6 @@ package wal
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -212,25 +210,11 @@ func (r *opener) makeDir() error {
 
 // loadMeta reads the META file if present.
 func (r *opener) loadMeta() error {
-	l := r.l
-	f, err := l.fs.Open(joinPath(l.dir, metaName))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	m, ok, err := readMetaFile(r.l.fs, r.l.dir)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("wal: opening META: %w", err)
-	}
-	defer f.Close()
-	b := make([]byte, metaSize+1)
-	n, err := f.ReadAt(b, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("wal: reading META: %w", err)
-	}
-	m, err := decodeMeta(b[:n])
-	if err != nil {
-		return corruptf("%s: %v", joinPath(l.dir, metaName), err)
-	}
-	l.meta, r.hasMeta = m, true
+	r.l.meta, r.hasMeta = m, true
 	return nil
 }
 
