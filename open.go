@@ -3,9 +3,6 @@ package wal
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -200,50 +197,24 @@ func (r *opener) lockDir() error {
 	return nil
 }
 
-// makeDir creates the log directory and any missing parents, and fsyncs
-// the parent of each directory it created: a new directory entry, like a
-// file's, is durable only after its parent is synced.
+// makeDir creates the log directory and any missing parents with
+// vfs.MkdirAllSynced, which fsyncs the parent of each directory it created:
+// a new directory entry, like a file's, is durable only after its parent is
+// synced.
 func (r *opener) makeDir() error {
-	l := r.l
-	var missing []string
-	for d := filepath.Clean(l.dir); ; d = filepath.Dir(d) {
-		if _, err := l.fs.Stat(d); err == nil || filepath.Dir(d) == d {
-			break
-		}
-		missing = append(missing, d)
-	}
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(r.l.fs, r.l.dir, 0o755); err != nil {
 		return fmt.Errorf("wal: creating directory: %w", err)
-	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := l.fs.SyncDir(filepath.Dir(missing[i])); err != nil {
-			return fmt.Errorf("wal: syncing the parent of new directory %s: %w", missing[i], err)
-		}
 	}
 	return nil
 }
 
 // loadMeta reads the META file if present.
 func (r *opener) loadMeta() error {
-	l := r.l
-	f, err := l.fs.Open(joinPath(l.dir, metaName))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	m, ok, err := readMetaFile(r.l.fs, r.l.dir)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("wal: opening META: %w", err)
-	}
-	defer f.Close()
-	b := make([]byte, metaSize+1)
-	n, err := f.ReadAt(b, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("wal: reading META: %w", err)
-	}
-	m, err := decodeMeta(b[:n])
-	if err != nil {
-		return corruptf("%s: %v", joinPath(l.dir, metaName), err)
-	}
-	l.meta, r.hasMeta = m, true
+	r.l.meta, r.hasMeta = m, true
 	return nil
 }
 

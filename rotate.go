@@ -121,11 +121,8 @@ func (l *Log) installSegment(f vfs.File, tmp, name string, h segHeader) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("wal: syncing new segment %s: %w", name, err)
 	}
-	if err := l.fs.Rename(tmp, joinPath(l.dir, name)); err != nil {
-		return fmt.Errorf("wal: naming segment %s: %w", name, err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("wal: syncing directory after creating %s: %w", name, err)
+	if err := vfs.Replace(l.fs, l.dir, tmp, joinPath(l.dir, name)); err != nil {
+		return fmt.Errorf("wal: installing segment %s: %w", name, err)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package wal
 import (
 	"errors"
 	"fmt"
+
+	"github.com/waldb/wal/vfs"
 )
 
 // TruncateFront removes every entry before index, which becomes the first.
@@ -254,16 +256,12 @@ func (l *Log) recut(old *segment, index uint64) (*segment, error) {
 		err = l.sealSegment(s, offs, cut)
 	}
 	if err == nil {
-		err = l.fs.Rename(tmp, old.path)
+		err = vfs.Replace(l.fs, l.dir, tmp, old.path)
 	}
 	if err != nil {
 		s.retire()
-		_ = l.fs.Remove(tmp)
+		_ = l.fs.Remove(tmp) // gone already if the rename took effect
 		return nil, fmt.Errorf("wal: cutting %s: %w", old.name, err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		s.retire()
-		return nil, fmt.Errorf("wal: syncing directory after cutting %s: %w", old.name, err)
 	}
 	if l.opts.NoCopy && old.data != nil && old.acquire() {
 		s.keep = old
@@ -314,38 +312,21 @@ func (l *Log) removeSegments(dead []*segment) error {
 	return errors.Join(errs...)
 }
 
-// writeMeta replaces META atomically: temp file, fsync, rename, fsync of
-// the directory. A failure before the rename changes nothing; a failed
-// rename or directory fsync leaves the outcome unknown, so it fails the
-// log (ErrFailed). REQUIRES: mu held.
+// writeMeta replaces META with vfs.WriteFileAtomic (temp file, fsync,
+// rename, fsync of the directory). A failure before the rename changes
+// nothing and is returned; a failed rename or directory fsync
+// (vfs.ErrOutcomeUnknown) leaves the outcome unknown: the new META, and
+// with it a cut the log in memory does not make, may be on disk (a rename
+// can take effect and still report an error). So it fail-stops the log
+// (ErrFailed), as a failed directory fsync does; a reopen finds which META
+// won. REQUIRES: mu held.
 func (l *Log) writeMeta(m metaRecord) error {
-	tmp := joinPath(l.dir, metaName+tmpSuffix)
-	f, err := l.fs.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("wal: creating %s: %w", tmp, err)
-	}
-	_, err = f.WriteAt(m.encode(), 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = l.fs.Remove(tmp)
+	if err := vfs.WriteFileAtomic(l.fs, l.dir, metaName, m.encode()); err != nil {
+		if errors.Is(err, vfs.ErrOutcomeUnknown) {
+			l.fail(fmt.Errorf("replacing META: %w", err))
+			return l.err
+		}
 		return fmt.Errorf("wal: writing META: %w", err)
-	}
-	if err := l.fs.Rename(tmp, joinPath(l.dir, metaName)); err != nil {
-		// A rename can take effect and still report an error (a fault
-		// after it, an NFS retry): the new META may be on disk, and
-		// with it a cut the log in memory does not make. Fail-stop, as
-		// for a failed directory fsync; a reopen finds which META won.
-		l.fail(fmt.Errorf("replacing META: %w", err))
-		return l.err
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		l.fail(fmt.Errorf("syncing directory after replacing META: %w", err))
-		return l.err
 	}
 	l.meta = m
 	return nil

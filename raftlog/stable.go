@@ -156,29 +156,20 @@ func (st *stable) set(kvs map[string][]byte) error {
 	return nil
 }
 
-// replace makes b the durable content of STABLE:
+// replace makes b the durable content of STABLE with
+// vfs.WriteFileAtomic: write STABLE.tmp and fsync it, rename it over
+// STABLE, fsync the directory; only then may Set acknowledge the value.
 //
-//  1. write b to STABLE.tmp and fsync it, so the file a rename exposes is
-//     complete (a rename may reach the disk before unsynced data does);
-//  2. rename STABLE.tmp over STABLE, atomically replacing the old file;
-//  3. fsync the directory, making the rename durable: only then may Set
-//     acknowledge the value.
-//
-// A failure in step 1 leaves STABLE untouched and the state unchanged; a
-// failure in step 2 or 3 may or may not have replaced STABLE on disk, so it
-// is sticky (ErrFailed): the store refuses further Sets until reopened.
-// REQUIRES: mu held.
+// A failure before the rename leaves STABLE untouched and the state
+// unchanged; a failed rename or directory fsync (vfs.ErrOutcomeUnknown) may
+// or may not have replaced STABLE on disk, so it is sticky (ErrFailed): the
+// store refuses further Sets until reopened. REQUIRES: mu held.
 func (st *stable) replace(b []byte) error {
-	tmp, final := st.path(stableTmpName), st.path(stableName)
-	if err := writeSynced(st.fs, tmp, b); err != nil {
-		_ = st.fs.Remove(tmp) // best effort; Open removes leftovers
-		return fmt.Errorf("raftlog: writing %s: %w", tmp, err)
-	}
-	if err := st.fs.Rename(tmp, final); err != nil {
-		return st.fail(err)
-	}
-	if err := st.fs.SyncDir(st.dir); err != nil {
-		return st.fail(err)
+	if err := vfs.WriteFileAtomic(st.fs, st.dir, stableName, b); err != nil {
+		if errors.Is(err, vfs.ErrOutcomeUnknown) {
+			return st.fail(err)
+		}
+		return fmt.Errorf("raftlog: writing %s: %w", stableName, err)
 	}
 	return nil
 }
@@ -188,22 +179,6 @@ func (st *stable) replace(b []byte) error {
 func (st *stable) fail(cause error) error {
 	st.failed = fmt.Errorf("%w: replacing %s: %w", ErrFailed, stableName, cause)
 	return st.failed
-}
-
-// writeSynced creates name holding b and fsyncs it.
-func writeSynced(fs vfs.FS, name string, b []byte) error {
-	f, err := fs.Create(name)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteAt(b, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // readFile returns the contents of name, refusing files over

@@ -324,3 +324,19 @@ func (s *switchable) MaybeError(op errorfs.Op, path string) error {
 	}
 	return nil
 }
+
+// writeSynced creates name holding b and fsyncs it.
+func writeSynced(fs vfs.FS, name string, b []byte) error {
+	f, err := fs.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -23,7 +23,7 @@ var (
 const (
 	logDirName    = "log"
 	stableName    = "STABLE"
-	stableTmpName = "STABLE.tmp"
+	stableTmpName = stableName + vfs.TempSuffix
 )
 
 // Options configures a Store. A nil *Options means all defaults.
@@ -141,33 +141,14 @@ func Open(dir string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// makeDirs creates dir and dir/log as needed.
+// makeDirs creates dir and dir/log as needed with vfs.MkdirAllSynced: a new
+// directory's entry is durable only once its parent is fsynced, otherwise a
+// power loss could take the whole store, with entries raft believed
+// durable, away.
 func (s *Store) makeDirs() error {
-	if err := s.mkdirDurable(s.dir); err != nil {
-		return err
-	}
-	return s.mkdirDurable(filepath.Join(s.dir, logDirName))
-}
-
-// mkdirDurable creates d and any missing parents, outermost first. A new
-// directory's entry is durable only once its parent is fsynced, so each
-// creation is followed by a SyncDir of the parent: otherwise a power loss
-// could take the whole store, with entries raft believed durable, away.
-func (s *Store) mkdirDurable(d string) error {
-	if _, err := s.fs.Stat(d); err == nil {
-		return nil
-	}
-	parent := filepath.Dir(d)
-	if parent != d {
-		if err := s.mkdirDurable(parent); err != nil {
-			return err
-		}
-	}
-	if err := s.fs.MkdirAll(d, 0o755); err != nil {
-		return fmt.Errorf("raftlog: creating %s: %w", d, err)
-	}
-	if err := s.fs.SyncDir(parent); err != nil {
-		return fmt.Errorf("raftlog: syncing %s after creating %s: %w", parent, d, err)
+	d := filepath.Join(s.dir, logDirName)
+	if err := vfs.MkdirAllSynced(s.fs, d, 0o755); err != nil {
+		return fmt.Errorf("raftlog: %w", err)
 	}
 	return nil
 }

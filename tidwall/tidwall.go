@@ -151,7 +151,7 @@ func Open(path string, opts *Options) (*Log, error) {
 		return nil, err
 	}
 	fs := vfs.OSWithPerms(o.FilePerms, o.DirPerms)
-	if err := fs.MkdirAll(path, o.DirPerms); err != nil {
+	if err := vfs.MkdirAllSynced(fs, path, o.DirPerms); err != nil {
 		return nil, err
 	}
 	if err := prepare(fs, path, &o); err != nil {

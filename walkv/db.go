@@ -10,6 +10,7 @@ import (
 
 	"github.com/waldb/wal"
 	"github.com/waldb/wal/txn"
+	"github.com/waldb/wal/vfs"
 )
 
 // logDirName is the log's directory inside the data directory; snapshots
@@ -116,8 +117,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 // open runs the steps of Open.
 func (db *DB) open() error {
 	// The data directory's own entry must be durable before anything in
-	// it counts: fsync its parent after creating it.
-	if err := db.opts.FS.MkdirAll(db.dir, 0o755); err != nil {
+	// it counts: MkdirAllSynced fsyncs the parent of each directory it
+	// creates; the parent is synced again in case dir already existed
+	// but was made by someone else without the fsync.
+	if err := vfs.MkdirAllSynced(db.opts.FS, db.dir, 0o755); err != nil {
 		return err
 	}
 	if err := db.opts.FS.SyncDir(filepath.Dir(filepath.Clean(db.dir))); err != nil {

@@ -3,9 +3,12 @@ package walkv
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/waldb/wal/vfs"
 )
 
 // Snapshot file names: "snapshot-<txn id, 20 digits>.snap", written first
@@ -13,7 +16,7 @@ import (
 const (
 	snapPrefix = "snapshot-"
 	snapSuffix = ".snap"
-	tmpSuffix  = ".tmp"
+	tmpSuffix  = vfs.TempSuffix
 )
 
 func snapName(id uint64) string { return fmt.Sprintf("%s%020d%s", snapPrefix, id, snapSuffix) }
@@ -49,40 +52,21 @@ func (db *DB) snapFiles() (ids []uint64, temps []string, err error) {
 	return ids, temps, nil
 }
 
-// writeSnapFile writes tree durably as the snapshot of transaction id:
-//
-//  1. create the temporary file, write header, entries and trailer;
-//  2. fsync it, so its bytes and size are durable before any name
-//     points to them;
-//  3. rename it to its final name (atomic: the name shows the old file or
-//     the complete new one, never a partial one);
-//  4. fsync the directory, so the rename survives a power loss.
-//
-// Only after step 4 may the log be truncated. A crash before it leaves at
-// most a temporary file, which Open deletes.
+// writeSnapFile writes tree durably as the snapshot of transaction id with
+// vfs.WriteFileAtomicFunc: header, entries and trailer to the temporary
+// file, fsync, rename to the final name (the name shows the old file or the
+// complete new one, never a partial one), fsync of the directory. Only
+// after it returns nil may the log be truncated. A crash before that leaves
+// at most a temporary file, which Open deletes; an error after the rename
+// (vfs.ErrOutcomeUnknown) may leave the new snapshot in place, which is
+// harmless: it is complete and its log entries are still in the log.
 func (db *DB) writeSnapFile(keys *frozenKeys, h snapHeader, now int64) (entries uint64, err error) {
-	fs := db.opts.FS
-	final := filepath.Join(db.dir, snapName(h.id))
-	tmp := final + tmpSuffix
-	f, err := fs.Create(tmp)
+	err = vfs.WriteFileAtomicFunc(db.opts.FS, db.dir, snapName(h.id), func(w io.Writer) error {
+		var werr error
+		entries, werr = writeSnapshot(w, h, keys.each, now)
+		return werr
+	})
 	if err != nil {
-		return 0, err
-	}
-	entries, err = writeSnapshot(&fileWriter{f: f}, h, keys.each, now)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fs.Rename(tmp, final)
-	}
-	if err == nil {
-		err = fs.SyncDir(db.dir)
-	}
-	if err != nil {
-		_ = fs.Remove(tmp) // best effort; Open removes leftovers too
 		return 0, fmt.Errorf("writing snapshot %d: %w", h.id, err)
 	}
 	return entries, nil

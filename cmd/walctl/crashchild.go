@@ -19,6 +19,9 @@ import (
 	"github.com/waldb/wal/internal/killchild"
 )
 
+// castagnoli is the CRC table of crashtest's own payload checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // The crashtest child is walctl re-executed as the hidden subcommand
 // crashtest-child. It appends self-verifying entries from several
 // goroutines and reports each acknowledged one on stdout, a pipe to the

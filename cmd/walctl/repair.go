@@ -172,10 +172,11 @@ func (r *repairRun) run() error {
 		return err
 	}
 	fmt.Fprintf(r.out, "backed up %s to %s\n", plural(len(p.backup), "file"), r.backup)
-	if err := r.quarantine(); err != nil {
+	held := heldLockFS{FS: vfs.Default, lock: filepath.Clean(lockPath)}
+	if err := r.quarantine(held); err != nil {
 		return err
 	}
-	if err := r.recover(heldLockFS{FS: vfs.Default, lock: filepath.Clean(lockPath)}); err != nil {
+	if err := r.recover(held); err != nil {
 		return fmt.Errorf("%w (every original file is in %s)", err, r.backup)
 	}
 	return r.finish()
@@ -212,17 +213,10 @@ func (r *repairRun) makeBackup() error {
 	return err
 }
 
-// quarantine removes the quarantined segments (already copied) from the log.
-func (r *repairRun) quarantine() error {
-	for _, q := range r.plan.quarantine {
-		if err := os.Remove(filepath.Join(r.plan.dir, q.Name)); err != nil {
-			return err
-		}
-	}
-	if len(r.plan.quarantine) == 0 {
-		return nil
-	}
-	return syncDir(r.plan.dir)
+// quarantine removes the quarantined segments (already copied) from the
+// log, through wal.RemoveSegmentFiles; fs holds the log's lock.
+func (r *repairRun) quarantine(fs vfs.FS) error {
+	return wal.RemoveSegmentFiles(fs, r.plan.dir, segNames(r.plan.quarantine))
 }
 
 // recover opens the log for writing (its recovery), cuts it, re-appends
@@ -373,10 +367,7 @@ func makeEmptyDir(dir string) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("the backup folder %s exists and is not empty", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(filepath.Clean(dir)))
+	return vfs.MkdirAllSynced(vfs.Default, dir, 0o755)
 }
 
 // copyFileSync copies src to a new file dst and fsyncs it.
