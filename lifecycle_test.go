@@ -624,3 +624,39 @@ func TestReadersDoNotWaitForRotation(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedSegmentInstallFailsLog: a rotation whose new segment's
+// directory fsync fails leaves the directory's durable state unknown (the
+// rename may or may not survive a crash), like a failed META replace: the
+// log fail-stops instead of writing on, and everything acknowledged
+// before is found by a reopen.
+func TestFailedSegmentInstallFailsLog(t *testing.T) {
+	mem := vfs.NewMem()
+	inj := &armedFS{ops: []errorfs.Op{errorfs.OpSyncDir}, cause: syscall.EIO}
+	o := &Options{FS: errorfs.Wrap(mem, inj), SegmentSize: 1 << 10}
+	l := mustOpen(t, memDir, o)
+	fill(t, l, 3, 0)
+	inj.armed.Store(true)
+	var acked uint64 = 3
+	var err error
+	for i := uint64(4); i < 200; i++ {
+		if err = l.Write(i, payload(i, 0)); err != nil {
+			break
+		}
+		acked = i
+	}
+	inj.armed.Store(false)
+	if !errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Write after a failed directory fsync of a new segment = %v, want ErrFailed wrapping EIO", err)
+	}
+	if err := l.Write(acked+1, payload(acked+1, 0)); !errors.Is(err, ErrFailed) {
+		t.Fatalf("a later Write = %v, want ErrFailed (sticky)", err)
+	}
+	_ = l.Close()
+	l = mustOpen(t, memDir, &Options{FS: mem, SegmentSize: 1 << 10})
+	defer mustClose(t, l)
+	if _, la := bounds(t, l); la < acked {
+		t.Fatalf("reopened log ends at %d, but %d was acknowledged", la, acked)
+	}
+	checkRange(t, l, 1, acked)
+}

@@ -133,7 +133,7 @@ func (l *Log) installSegment(f vfs.File, tmp, name string, h segHeader) error {
 func (l *Log) newTail(seq uint64, flags uint16) error {
 	s, err := l.createSegment(seq, l.last+1, flags)
 	if err != nil {
-		return err
+		return l.failIfUnknown(err)
 	}
 	l.setTail(s)
 	return nil
@@ -221,10 +221,29 @@ func (l *Log) rotate() error {
 	s, err := l.buildSegment(p, tmp, t.seq+1, first, 0)
 	l.mu.Lock()
 	if err != nil {
-		return err
+		return l.failIfUnknown(err)
 	}
 	l.setTail(s)
 	return nil
+}
+
+// failIfUnknown fail-stops the log if creating a segment failed at or
+// after its rename (vfs.ErrOutcomeUnknown: the directory fsync, or a
+// rename that took effect and still reported an error), as a failed META
+// replace does: the directory's durable state is unknown, so the log
+// must not go on as if the segment did not exist. Any earlier failure
+// (a full disk while writing the header) changed nothing on disk and is
+// returned as is: a later write retries.
+// REQUIRES: mu held.
+func (l *Log) failIfUnknown(err error) error {
+	if !errors.Is(err, vfs.ErrOutcomeUnknown) {
+		return err
+	}
+	for l.flushing {
+		l.cond.Wait()
+	}
+	l.fail(err)
+	return l.err
 }
 
 // ensureTail creates the tail if an earlier rotation could not.
