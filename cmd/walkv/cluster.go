@@ -333,35 +333,9 @@ func openCluster(o options, opts *walkv.Options) (*walkv.DB, *raftlog.Node, erro
 
 // joinCluster sends CLUSTER JOIN to the member at addr, following MOVED
 // to the leader and retrying transient failures (no leader yet,
-// connection refused) until ctx is done.
+// connection refused) until ctx is done (clusterCommand, repair.go).
 func joinCluster(ctx context.Context, addr, id, raftAddr, clientAddr string, creds joinCreds, opts ...string) error {
-	target := addr
-	var last error
-	for {
-		reply, err := creds.send(ctx, target, append([]string{"CLUSTER", "JOIN", id, raftAddr, clientAddr}, opts...)...) // security.go
-		switch {
-		case err != nil:
-			last, target = err, addr
-		case reply == "+OK":
-			return nil
-		case strings.HasPrefix(reply, "-MOVED "):
-			f := strings.Fields(reply)
-			if len(f) == 3 && f[2] != target {
-				target = f[2]
-				continue
-			}
-			last, target = errors.New(reply[1:]), addr
-		case strings.HasPrefix(reply, "-CLUSTERDOWN"), strings.HasPrefix(reply, "-TRYAGAIN"):
-			last, target = errors.New(reply[1:]), addr
-		default:
-			return fmt.Errorf("cluster join via %s: %s", target, strings.TrimPrefix(reply, "-"))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster join via %s: %w (last: %v)", addr, ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return clusterCommand(ctx, creds, addr, append([]string{"CLUSTER", "JOIN", id, raftAddr, clientAddr}, opts...)...)
 }
 
 // sendCommand sends one command in RESP to addr and returns the first
