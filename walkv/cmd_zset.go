@@ -1125,9 +1125,8 @@ func zcombine(op zsetOp, srcs []zsrc, agg string, card bool, limit int64) []*zen
 // Redis returns a listpack-encoded one); a larger one is walked in member
 // order, the cursor being the position of the next member.
 func cmdZscan(x *exec) {
-	cursor, err := strconv.ParseUint(string(x.args[2]), 10, 64)
-	if err != nil {
-		x.c.WriteError("ERR invalid cursor")
+	cursor, ok := x.parseCursor(x.args[2]) // scan_elems.go, shared with SSCAN and HSCAN
+	if !ok {
 		return
 	}
 	it, ok := x.zsetItem(x.key(1))
@@ -1135,37 +1134,16 @@ func cmdZscan(x *exec) {
 		return
 	}
 	if it == nil {
-		x.c.WriteArray(2)
-		x.c.WriteBulkString("0")
-		x.c.WriteArray(0)
+		x.writeEmptyScan()
 		return
 	}
-	count, match := int64(10), ""
-	for j := 3; j < len(x.args); j += 2 {
-		if j+1 >= len(x.args) {
-			x.c.WriteError(errSyntax)
-			return
-		}
-		switch a := x.args[j]; {
-		case eqFold(a, "count"):
-			n, ok := x.argInt(j + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				x.c.WriteError(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(a, "match"):
-			match = string(x.args[j+1])
-			if match == "*" {
-				match = ""
-			}
-		default:
-			x.c.WriteError(errSyntax)
-			return
-		}
+	opts, ok := x.parseElemScan(3)
+	if !ok {
+		return
+	}
+	count, match := int64(opts.count), opts.match
+	if match == "*" {
+		match = ""
 	}
 	var es []*zent
 	keep := func(e *zent) {
