@@ -239,12 +239,15 @@ func BenchmarkIter(b *testing.B) {
 
 // TestAppendAllocs checks that Append allocates nothing once the write
 // buffers have grown: the encoding goes straight into the reused buffer.
+// The asynchronous path (AppendAsync, then WaitDurable) must cost nothing
+// either, the syncer goroutine's work included.
 func TestAppendAllocs(t *testing.T) {
 	if invariants.Enabled {
 		t.Skip("invariant checks allocate; run without -tags invariants")
 	}
 	cases := []struct {
 		policy     wal.SyncPolicy
+		async      bool
 		warm, runs int
 	}{
 		// Enough warm-up to fill the 1 MiB buffer several times, so both
@@ -252,9 +255,15 @@ func TestAppendAllocs(t *testing.T) {
 		{policy: wal.SyncNever, warm: 40_000, runs: 20_000},
 		// Every Append fdatasyncs, so keep the counts small.
 		{policy: wal.SyncAlways, warm: 2_000, runs: 500},
+		{policy: wal.SyncNever, async: true, warm: 40_000, runs: 20_000},
+		{policy: wal.SyncAlways, async: true, warm: 2_000, runs: 500},
 	}
 	for _, c := range cases {
-		t.Run(c.policy.String(), func(t *testing.T) {
+		name := c.policy.String()
+		if c.async {
+			name += "/async"
+		}
+		t.Run(name, func(t *testing.T) {
 			l, err := wal.Open(t.TempDir(), &wal.Options{SyncPolicy: c.policy})
 			if err != nil {
 				t.Fatal(err)
@@ -265,14 +274,25 @@ func TestAppendAllocs(t *testing.T) {
 				}
 			})
 			data := randomBytes(128, 3)
+			write := func() error {
+				if !c.async {
+					_, err := l.Append(data)
+					return err
+				}
+				i, err := l.AppendAsync(data)
+				if err == nil && c.policy == wal.SyncAlways {
+					err = l.WaitDurable(i)
+				}
+				return err
+			}
 			for range c.warm {
-				if _, err := l.Append(data); err != nil {
+				if err := write(); err != nil {
 					t.Fatal(err)
 				}
 			}
 			var appendErr error
 			allocs := testing.AllocsPerRun(c.runs, func() {
-				if _, err := l.Append(data); err != nil && appendErr == nil {
+				if err := write(); err != nil && appendErr == nil {
 					appendErr = err
 				}
 			})
@@ -280,7 +300,7 @@ func TestAppendAllocs(t *testing.T) {
 				t.Fatal(appendErr)
 			}
 			if allocs != 0 {
-				t.Errorf("Append under %v: %v allocations per call, want 0", c.policy, allocs)
+				t.Errorf("%s: %v allocations per call, want 0", name, allocs)
 			}
 		})
 	}

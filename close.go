@@ -7,6 +7,9 @@ import (
 // Close makes every entry durable, marks the log closed cleanly, and
 // releases the directory lock. Every later call returns ErrClosed. If the
 // log had failed (ErrFailed), Close releases it and returns that error.
+// Before it returns, Close stops the syncer and runs every pending
+// NotifyDurable callback: with nil if its entry is durable (the close
+// synced it), else with Close's error (ErrClosed if Close had none).
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -16,16 +19,23 @@ func (l *Log) Close() error {
 	l.closed = true
 	l.wake()
 	l.cond.Broadcast()
+	syncer := l.async.syncerDone
 	l.mu.Unlock()
 	l.stopBackground()
+	l.stopSyncer(syncer)
 	defer l.ev.close()
 
+	var notes []durableNote
+	var synced int64
+	var err error
+	defer func() { runNotes(notes, synced, err) }() // after mu is released
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() { notes, synced = l.takeNotes() }()
 	for l.flushing || l.syncing {
 		l.cond.Wait()
 	}
-	err := l.err
+	err = l.err
 	if err == nil && l.tail != nil {
 		err = l.exclusively(l.closeTail)
 	}

@@ -53,6 +53,9 @@ func (l *Log) flush(sync bool) {
 	defer func() {
 		l.checkInvariants()
 		l.cond.Broadcast()
+		if l.syncerWanted() {
+			l.wakeSyncer()
+		}
 	}()
 	l.flushing, l.flushBuf = false, nil
 	if cap(buf) <= maxSpareBuffer {
@@ -102,7 +105,7 @@ func (l *Log) flush(sync bool) {
 		n := len(l.buf)
 		l.buf = appendMarker(l.buf, t.header(), record.MarkerSynced, uint64(end-l.tailBase))
 		l.lsn += int64(len(l.buf) - n)
-		l.synIdx = lastIdx
+		l.setSynIdx(lastIdx)
 	}
 }
 
@@ -152,6 +155,15 @@ func (l *Log) fail(err error) {
 	l.buf, l.bufEntries = l.buf[:0], 0
 	l.lsn, l.written, l.entryEnd = l.synced, l.synced, l.synced
 	l.cond.Broadcast()
+	l.wakeSyncer() // to fail the pending callbacks
+}
+
+// setSynIdx records that the entries up to i are durable (or, from a
+// truncation, that i is the last entry and durable).
+// REQUIRES: mu held.
+func (l *Log) setSynIdx(i uint64) {
+	l.synIdx = i
+	l.durIdx.Store(i)
 }
 
 // waitDurable returns once the bytes before LSN end are durable, leading
@@ -207,11 +219,15 @@ func (l *Log) exclusively(fn func() error) error {
 }
 
 // commit finishes a write per the sync policy: under SyncAlways (or when
-// forced) it waits for durability; otherwise it hands the buffer to the OS
-// once it reaches BufferSize. REQUIRES: mu held.
-func (l *Log) commit(force bool) error {
+// forced) it waits for durability, or with async asks the syncer for it
+// (requestSync) and goes on; otherwise it hands the buffer to the OS once
+// it reaches BufferSize. REQUIRES: mu held.
+func (l *Log) commit(force, async bool) error {
 	if force || l.opts.SyncPolicy == SyncAlways {
-		return l.waitDurable(l.entryEnd)
+		if !async {
+			return l.waitDurable(l.entryEnd)
+		}
+		l.requestSync(l.entryEnd)
 	}
 	if len(l.buf) < l.opts.BufferSize {
 		return nil

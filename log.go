@@ -90,6 +90,10 @@ type Log struct {
 	bufEntries int
 	// ev reports events; nil if neither a listener nor a logger is set.
 	ev *events
+	// async is the asynchronous API's state (async.go).
+	async asyncState
+	// durIdx mirrors synIdx for DurableIndex, which takes no lock.
+	durIdx atomic.Uint64
 }
 
 // view is the lock-free snapshot Read uses for sealed segments.

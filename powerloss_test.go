@@ -58,23 +58,72 @@ func (s state) consistent(l *Log) string {
 }
 
 // op is one step of a workload: a call and its effect on the model.
+// Appends also have an async form, which withMode substitutes.
 type op struct {
 	desc  string
 	call  func(l *Log) error
+	async func(l *Log, m writeMode) error
 	apply func(s *state, p SyncPolicy)
 }
 
+// writeMode says how a workload's appends are made and acknowledged.
+type writeMode int
+
+const (
+	modeSync   writeMode = iota // WriteBatch: acknowledged when it returns
+	modeWait                    // AppendBatchAsync, then WaitDurable
+	modeNotify                  // AppendBatchAsync, then NotifyDurable's callback
+)
+
+func (m writeMode) String() string { return [...]string{"sync", "wait", "notify"}[m] }
+
+// withMode makes ops' appends go through the API m names.
+func withMode(ops []op, m writeMode) []op {
+	out := make([]op, len(ops))
+	for i, o := range ops {
+		if o.async != nil && m != modeSync {
+			async := o.async
+			o.call = func(l *Log) error { return async(l, m) }
+			o.desc += " (" + m.String() + ")"
+		}
+		out[i] = o
+	}
+	return out
+}
+
+// appendAsync appends b asynchronously and, if wait (the batch must be
+// acknowledged as durable: b.Sync or SyncAlways), returns only once the
+// log reports its last entry durable, by m's means.
+func appendAsync(l *Log, b *Batch, m writeMode, wait bool) error {
+	_, last, err := l.AppendBatchAsync(b)
+	if err != nil || !wait {
+		return err
+	}
+	if m == modeWait {
+		return l.WaitDurable(last)
+	}
+	done := make(chan error, 1)
+	if err := l.NotifyDurable(last, func(err error) { done <- err }); err != nil {
+		return err
+	}
+	return <-done
+}
+
 func appendOp(n int, sync bool, gen uint64) op {
+	batch := func(l *Log) *Batch {
+		last, _ := l.LastIndex()
+		var b Batch
+		b.Sync = sync
+		for i := uint64(1); i <= uint64(n); i++ {
+			b.Write(last+i, payload(last+i, gen))
+		}
+		return &b
+	}
 	return op{
 		desc: fmt.Sprintf("batch of %d sync=%v", n, sync),
-		call: func(l *Log) error {
-			last, _ := l.LastIndex()
-			var b Batch
-			b.Sync = sync
-			for i := uint64(1); i <= uint64(n); i++ {
-				b.Write(last+i, payload(last+i, gen))
-			}
-			return l.WriteBatch(&b)
+		call: func(l *Log) error { return l.WriteBatch(batch(l)) },
+		async: func(l *Log, m writeMode) error {
+			return appendAsync(l, batch(l), m, sync || l.opts.SyncPolicy == SyncAlways)
 		},
 		apply: func(s *state, p SyncPolicy) {
 			for i := 0; i < n; i++ {
@@ -258,18 +307,27 @@ func checkCrashPoint(t *testing.T, cp crashPoint, o Options) {
 // TestPowerLossEveryOperation crashes at every filesystem operation of a
 // scripted workload (rotations, both truncations, emptying, a reset),
 // keeping 0%, 50% and 100% of unsynced blocks and directory entries.
+//
+// It runs the workload through the synchronous API and through the
+// asynchronous one (AppendBatchAsync acknowledged by WaitDurable under
+// SyncAlways, by NotifyDurable under SyncNever): an entry reported durable
+// by either must survive every later crash.
 func TestPowerLossEveryOperation(t *testing.T) {
 	total := 0
 	for _, p := range []SyncPolicy{SyncAlways, SyncNever} {
-		for _, keep := range []float64{0, 0.5, 1} {
-			total += runWithCrashes(t, script(), p, keep, func(int64) bool { return true })
+		async := map[SyncPolicy]writeMode{SyncAlways: modeWait, SyncNever: modeNotify}[p]
+		for _, m := range []writeMode{modeSync, async} {
+			for _, keep := range []float64{0, 0.5, 1} {
+				total += runWithCrashes(t, withMode(script(), m), p, keep, func(int64) bool { return true })
+			}
 		}
 	}
 	t.Logf("%d crash states checked", total)
 }
 
 // TestPowerLossRandomWorkloads crashes at random operations of seeded
-// random workloads. CI size: at least 10,000 crash states with the
+// random workloads, through the synchronous and both asynchronous APIs
+// (see writeMode). CI size: at least 10,000 crash states with the
 // exhaustive test; soak: 20x more.
 func TestPowerLossRandomWorkloads(t *testing.T) {
 	seeds := 36
@@ -279,7 +337,7 @@ func TestPowerLossRandomWorkloads(t *testing.T) {
 	total := 0
 	for seed := 0; seed < seeds; seed++ {
 		rng := newRand(uint64(seed) + 1000)
-		ops := randomOps(rng, 120)
+		ops := withMode(randomOps(rng, 120), writeMode(seed/6%3))
 		p := []SyncPolicy{SyncAlways, SyncNever}[seed%2]
 		keep := []float64{0, 0.5, 1}[seed%3]
 		total += runWithCrashes(t, ops, p, keep, func(int64) bool { return rng.IntN(2) == 0 })

@@ -367,7 +367,7 @@ func (r *opener) finishTail() error {
 		return nil
 	}
 	r.setState()
-	l.synIdx = l.last
+	l.setSynIdx(l.last)
 	if l.tail == nil {
 		s := r.reopenable()
 		if s == nil {

@@ -100,7 +100,8 @@ func (l *Log) reset(index uint64) error {
 		l.first, l.last = first, last
 		return err
 	}
-	l.sealed, l.meta, l.synIdx = nil, metaRecord{}, l.last
+	l.sealed, l.meta = nil, metaRecord{}
+	l.setSynIdx(l.last)
 	l.noteBack(index - 1)
 	l.publish()
 	if err := l.removeSegments(dead); err != nil {
@@ -180,7 +181,8 @@ func (l *Log) truncateBack(index uint64) error {
 // dropAfter makes index the last entry in memory, as META's cut says,
 // whether or not the segments were cut yet. REQUIRES: mu held.
 func (l *Log) dropAfter(index uint64) {
-	l.last, l.synIdx = index, index
+	l.last = index
+	l.setSynIdx(index)
 	if t := l.tail; t != nil && index < t.first+uint64(len(l.tailOffs)) {
 		keep := uint64(0)
 		if index >= t.first {

@@ -18,7 +18,7 @@ func (l *Log) Write(index uint64, data []byte) error {
 	if index == 0 {
 		return fmt.Errorf("%w: index 0", ErrOutOfOrder)
 	}
-	_, err := l.writeOne(index, data)
+	_, err := l.writeOne(index, data, false)
 	return err
 }
 
@@ -30,13 +30,14 @@ func (l *Log) Append(data []byte) (uint64, error) {
 	if err := l.writable(len(data)); err != nil {
 		return 0, err
 	}
-	return l.writeOne(0, data)
+	return l.writeOne(0, data, false)
 }
 
-// writeOne encodes one entry at index (0: the next one) and commits it.
+// writeOne encodes one entry at index (0: the next one) and commits it
+// (async: without waiting for durability, see commit).
 // The index is checked after makeRoom, which may release mu.
 // REQUIRES: mu held.
-func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
+func (l *Log) writeOne(index uint64, data []byte, async bool) (uint64, error) {
 	if err := l.makeRoom(int64(record.HeaderSize + len(data))); err != nil {
 		return 0, err
 	}
@@ -51,7 +52,7 @@ func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
 	l.entryEnd = l.lsn
 	l.checkInvariants()
 	l.wake()
-	return index, l.commit(false)
+	return index, l.commit(false, async)
 }
 
 // WriteBatch writes b's entries, whose indexes must be consecutive from
@@ -63,7 +64,7 @@ func (l *Log) WriteBatch(b *Batch) error {
 	if err := l.writable(0); err != nil {
 		return err
 	}
-	_, err := l.writeBatch(b, true)
+	_, err := l.writeBatch(b, true, false)
 	return err
 }
 
@@ -75,12 +76,13 @@ func (l *Log) AppendBatch(b *Batch) (uint64, error) {
 	if err := l.writable(0); err != nil {
 		return 0, err
 	}
-	return l.writeBatch(b, false)
+	return l.writeBatch(b, false, false)
 }
 
 // writeBatch checks sizes (and, if explicit, indexes), then encodes and
-// commits; it returns the first index. REQUIRES: mu held.
-func (l *Log) writeBatch(b *Batch, explicit bool) (uint64, error) {
+// commits (async: see commit); it returns the first index.
+// REQUIRES: mu held.
+func (l *Log) writeBatch(b *Batch, explicit, async bool) (uint64, error) {
 	if len(b.entries) == 0 {
 		return l.last + 1, nil
 	}
@@ -115,7 +117,7 @@ func (l *Log) writeBatch(b *Batch, explicit bool) (uint64, error) {
 	l.entryEnd = l.lsn
 	l.checkInvariants()
 	l.wake()
-	return first, l.commit(b.Sync)
+	return first, l.commit(b.Sync, async)
 }
 
 // indexRoom checks that n more entries fit below MaxIndex.
