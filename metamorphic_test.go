@@ -658,7 +658,9 @@ func (h *mmHarness) writer(w int, rng *rand.Rand, n int) {
 
 func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 	l := h.l
-	switch rng.IntN(5) {
+	switch rng.IntN(7) {
+	case 5, 6:
+		h.writeAsync(w, rng)
 	case 0:
 		h.beat(w, "Append")
 		id := h.newToken(w, 1, 0)
@@ -708,6 +710,60 @@ func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 		h.event(mmEvent{kind: "sync", invoke: inv, err: err})
 		h.mutating("Sync", inv, err)
 	}
+}
+
+// writeAsync appends one entry or a batch asynchronously (acknowledged as
+// written, not durable), then, most of the time, waits for durability with
+// WaitDurable or NotifyDurable: a nil makes the entries count as
+// acknowledged durable, so the final checks require them to survive
+// unless a truncation removed them.
+func (h *mmHarness) writeAsync(w int, rng *rand.Rand) {
+	l := h.l
+	k := 1 + rng.IntN(4)
+	h.beat(w, fmt.Sprintf("async batch of %d", k))
+	ids := make([]uint64, k)
+	var b Batch
+	b.Sync = rng.IntN(4) == 0
+	for j := range ids {
+		ids[j] = h.newToken(w, 1, 0)
+		b.Append(mmPayload(ids[j], 0))
+	}
+	inv := h.clock.Load()
+	var first, last uint64
+	var err error
+	if k == 1 && !b.Sync {
+		first, err = l.AppendAsync(b.data)
+		last = first
+	} else {
+		first, last, err = l.AppendBatchAsync(&b)
+	}
+	h.settle(ids, first, err, false)
+	h.mutating("async append", inv, err)
+	if err != nil || rng.IntN(4) == 0 {
+		return
+	}
+	inv = h.clock.Load()
+	if rng.IntN(2) == 0 {
+		h.beat(w, "WaitDurable")
+		err = l.WaitDurable(last)
+	} else {
+		h.beat(w, "NotifyDurable")
+		done := make(chan error, 1)
+		if err = l.NotifyDurable(last, func(err error) { done <- err }); err == nil {
+			err = <-done
+		}
+	}
+	switch {
+	case err == nil:
+		h.mu.Lock()
+		for _, id := range ids {
+			h.tokens[id].syncedWithAck = true
+		}
+		h.mu.Unlock()
+	case errors.Is(err, ErrNotFound): // a TruncateBack or Reset removed it first
+		return
+	}
+	h.mutating("durability wait", inv, err)
 }
 
 // begin registers a truncation or Reset that is about to run, so that

@@ -43,6 +43,7 @@ type childOptions struct {
 	seed        uint64
 	writers     int
 	policy      string
+	async       bool
 	segmentSize int
 	maxFiller   int
 }
@@ -51,7 +52,8 @@ type childOptions struct {
 func (o childOptions) args() []string {
 	return []string{childCmdName, o.dir,
 		"--round", fmt.Sprint(o.round), "--seed", fmt.Sprint(o.seed), "--writers", fmt.Sprint(o.writers),
-		"--policy", o.policy, "--segment-size", fmt.Sprint(o.segmentSize), "--max-filler", fmt.Sprint(o.maxFiller)}
+		"--policy", o.policy, "--segment-size", fmt.Sprint(o.segmentSize), "--max-filler", fmt.Sprint(o.maxFiller),
+		"--async=" + fmt.Sprint(o.async)}
 }
 
 func newCrashChildCmd(e *env) *cobra.Command {
@@ -72,6 +74,7 @@ func newCrashChildCmd(e *env) *cobra.Command {
 	f.StringVar(&o.policy, "policy", "always", "sync policy")
 	f.IntVar(&o.segmentSize, "segment-size", 1<<20, "segment size")
 	f.IntVar(&o.maxFiller, "max-filler", 1024, "largest filler length")
+	f.BoolVar(&o.async, "async", false, "append with AppendAsync, acknowledge on NotifyDurable")
 	return cmd
 }
 
@@ -102,6 +105,10 @@ func runCrashChild(ctx context.Context, o childOptions, out io.Writer) error {
 	}
 	errc := make(chan error, o.writers)
 	for w := range o.writers {
+		if o.async {
+			go func() { errc <- childAsyncWriter(l, o, policy, uint16(w), acks) }()
+			continue
+		}
 		go func() { errc <- childWriter(l, o, policy, uint16(w), acks) }()
 	}
 	select {
@@ -136,6 +143,66 @@ func childWriter(l *wal.Log, o childOptions, policy wal.SyncPolicy, writer uint1
 			pending = pending[:0]
 		}
 	}
+}
+
+// asyncInFlight bounds the NotifyDurable callbacks a writer has pending.
+const asyncInFlight = 32
+
+// childAsyncWriter appends forever with AppendAsync, never waiting for an
+// fsync itself. After some entries (every one under SyncAlways, about one
+// in eight otherwise) it asks NotifyDurable for the last one; the callback
+// acknowledges the entries up to it, and only then: the durability signal
+// is the only acknowledgement.
+func childAsyncWriter(l *wal.Log, o childOptions, policy wal.SyncPolicy, writer uint16, acks *ackWriter) error {
+	rng := rand.New(rand.NewPCG(o.seed, uint64(writer)))
+	slots := make(chan struct{}, asyncInFlight)
+	failed := make(chan error, 1)
+	var pending []string
+	var buf []byte
+	for seq := uint64(0); ; seq++ {
+		id := entryID{Round: o.round, Writer: writer, Seq: seq}
+		buf = id.payload(buf[:0], rng.IntN(o.maxFiller+1))
+		idx, err := l.AppendAsync(buf)
+		if err != nil {
+			return fmt.Errorf("writer %d: append %v: %w", writer, id, err)
+		}
+		pending = append(pending, fmt.Sprintf("%d %v", idx, id))
+		if policy != wal.SyncAlways && rng.IntN(8) != 0 {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case err := <-failed:
+			return err
+		}
+		batch := pending
+		pending = nil
+		err = l.NotifyDurable(idx, func(err error) {
+			defer func() { <-slots }()
+			if err == nil {
+				err = ackLines(acks, batch)
+			}
+			if err != nil {
+				select {
+				case failed <- fmt.Errorf("writer %d: durability of %d: %w", writer, idx, err):
+				default:
+				}
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("writer %d: NotifyDurable(%d): %w", writer, idx, err)
+		}
+	}
+}
+
+// ackLines acknowledges entries.
+func ackLines(acks *ackWriter, lines []string) error {
+	for _, a := range lines {
+		if err := acks.line(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ackPending makes the pending entries durable (Sync, unless SyncAlways

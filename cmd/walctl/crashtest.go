@@ -25,6 +25,7 @@ type crashOptions struct {
 	kills       int
 	writers     int
 	policy      string
+	async       bool // the child appends with AppendAsync, acknowledging on NotifyDurable
 	seed        uint64
 	minDelay    time.Duration
 	maxDelay    time.Duration
@@ -48,7 +49,7 @@ temporary directory under DIR (default: the current directory) it starts a child
 process (walctl itself) whose goroutines append self-verifying entries to a log
 and acknowledge each entry on a pipe once it is durable (under SyncPolicy
 always, when Append returned; under interval and never, when a later Sync
-returned). After a random delay it kills the child with SIGKILL, reopens the
+returned; with --async, when a NotifyDurable callback reported it durable). After a random delay it kills the child with SIGKILL, reopens the
 log as an application would (running recovery), and checks:
 
   - every acknowledged entry is present, at the acknowledged index, intact;
@@ -79,6 +80,8 @@ and keep the directory for inspection (otherwise it is removed).`),
 	f.IntVar(&o.kills, "kills", 200, "number of kills")
 	f.IntVar(&o.writers, "writers", 8, "appending goroutines in the child")
 	f.StringVar(&o.policy, "policy", "always", "sync policy of the child: always, interval or never")
+	f.BoolVar(&o.async, "async", false, "the child appends with AppendAsync and acknowledges an entry only when\n"+
+		"a NotifyDurable callback reports it durable")
 	f.Uint64Var(&o.seed, "seed", 0, "seed of the kill delays and entry sizes (default: from the clock; printed)")
 	f.DurationVar(&o.minDelay, "min-delay", 10*time.Millisecond, "shortest time between the child's ready and the kill")
 	f.DurationVar(&o.maxDelay, "max-delay", 150*time.Millisecond, "longest time between the child's ready and the kill")
@@ -147,7 +150,11 @@ func runCrashtest(ctx context.Context, o crashOptions, out io.Writer, prog progr
 		return err
 	}
 	logDir := filepath.Join(work, "log")
-	fmt.Fprintf(out, "crashtest: %d kills of a child appending with %d writers under SyncPolicy %s\n", o.kills, o.writers, o.policy)
+	mode := ""
+	if o.async {
+		mode = " (AppendAsync, acknowledged on NotifyDurable)"
+	}
+	fmt.Fprintf(out, "crashtest: %d kills of a child appending with %d writers under SyncPolicy %s%s\n", o.kills, o.writers, o.policy, mode)
 	fmt.Fprintf(out, "log: %s (%s), seed %d (rerun with --seed %d)\n", logDir, orUnknown(fsType(work)), o.seed, o.seed)
 	v := &crashVerifier{o: o, known: map[uint64]entryID{}, stats: crashStats{recoveries: map[string]int{}}}
 	err = v.rounds(ctx, logDir, out, prog, self)
@@ -185,7 +192,7 @@ func (v *crashVerifier) rounds(ctx context.Context, dir string, out io.Writer, p
 		}
 		delay := v.o.minDelay + time.Duration(rng.Int64N(int64(v.o.maxDelay-v.o.minDelay)+1))
 		child := childOptions{dir: dir, round: uint32(round), seed: rng.Uint64(), writers: v.o.writers,
-			policy: v.o.policy, segmentSize: v.o.segmentSize, maxFiller: v.o.maxFiller}
+			policy: v.o.policy, async: v.o.async, segmentSize: v.o.segmentSize, maxFiller: v.o.maxFiller}
 		acks, err := killChild(self(child.args()...), delay)
 		if err != nil {
 			return fmt.Errorf("round %d: %w", round, err)

@@ -15,11 +15,17 @@ import (
 
 // TestCrashtest runs a few real kill -9 rounds: the children are this test
 // binary re-executed as walctl crashtest-child.
+// The async cell appends with AppendAsync and acknowledges only in
+// NotifyDurable callbacks.
 func TestCrashtest(t *testing.T) {
-	for _, policy := range []string{"always", "never"} {
-		t.Run(policy, func(t *testing.T) {
+	for _, cell := range []struct{ policy, async string }{{"always", "false"}, {"never", "false"}, {"always", "true"}, {"never", "true"}} {
+		name := cell.policy
+		if cell.async == "true" {
+			name += "/async"
+		}
+		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			r := runCLI(t, "", "crashtest", "--kills", "3", "--writers", "3", "--policy", policy, "--seed", "7",
+			r := runCLI(t, "", "crashtest", "--kills", "3", "--writers", "3", "--policy", cell.policy, "--async="+cell.async, "--seed", "7",
 				"--min-delay", "5ms", "--max-delay", "30ms", "--segment-size", "8192", "-v", dir)
 			r.wantCode(t, exitOK)
 			t.Logf("output:\n%s", r.stdout)
