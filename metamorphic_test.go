@@ -547,8 +547,9 @@ func usageError(err error) bool {
 }
 
 // settle records the outcome of the write of tokens (consecutive indexes
-// from first when acked).
-func (h *mmHarness) settle(tokens []uint64, first uint64, err error, synced bool) {
+// from first when acked); durable says that a nil acknowledges them as
+// durable (see syncWrite).
+func (h *mmHarness) settle(tokens []uint64, first uint64, err error, durable bool) {
 	done := h.tick()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -557,7 +558,7 @@ func (h *mmHarness) settle(tokens []uint64, first uint64, err error, synced bool
 		switch {
 		case err == nil:
 			tk.state, tk.ack, tk.index = tokAcked, done, first+uint64(i)
-			tk.syncedWithAck = synced || h.opts.SyncPolicy == SyncAlways
+			tk.syncedWithAck = durable
 		case usageError(err):
 			tk.state = tokRejected
 		default:
@@ -666,7 +667,7 @@ func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 		id := h.newToken(w, 1, 0)
 		inv := h.clock.Load()
 		idx, err := l.Append(mmPayload(id, 0))
-		h.settle([]uint64{id}, idx, err, false)
+		h.settle([]uint64{id}, idx, err, h.syncWrite(false))
 		h.mutating("Append", inv, err)
 	case 1:
 		h.beat(w, "Write")
@@ -674,7 +675,7 @@ func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 		id := h.newToken(w, 1, last+1)
 		inv := h.clock.Load()
 		err := l.Write(last+1, mmPayload(id, last+1))
-		h.settle([]uint64{id}, last+1, err, false)
+		h.settle([]uint64{id}, last+1, err, h.syncWrite(false))
 		h.mutating("Write", inv, err)
 	case 2, 3:
 		explicit := rng.IntN(2) == 0
@@ -701,7 +702,7 @@ func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 		} else {
 			first, err = l.AppendBatch(&b)
 		}
-		h.settle(ids, first, err, b.Sync)
+		h.settle(ids, first, err, h.syncWrite(b.Sync))
 		h.mutating("batch", inv, err)
 	case 4:
 		h.beat(w, "Sync")
@@ -710,6 +711,11 @@ func (h *mmHarness) writeOnce(w int, rng *rand.Rand) {
 		h.event(mmEvent{kind: "sync", invoke: inv, err: err})
 		h.mutating("Sync", inv, err)
 	}
+}
+
+// syncWrite reports whether a synchronous write returning nil is durable.
+func (h *mmHarness) syncWrite(batchSync bool) bool {
+	return batchSync || h.opts.SyncPolicy == SyncAlways
 }
 
 // writeAsync appends one entry or a batch asynchronously (acknowledged as
@@ -737,7 +743,7 @@ func (h *mmHarness) writeAsync(w int, rng *rand.Rand) {
 	} else {
 		first, last, err = l.AppendBatchAsync(&b)
 	}
-	h.settle(ids, first, err, false)
+	h.settle(ids, first, err, false) // acknowledged, not durable
 	h.mutating("async append", inv, err)
 	if err != nil || rng.IntN(4) == 0 {
 		return
