@@ -24,6 +24,57 @@
 // refuses further writes with ErrFailed and never acknowledges bytes the
 // failure may have lost.
 //
+// # Asynchronous durability
+//
+// AppendAsync and AppendBatchAsync append without waiting for an fsync:
+// they return the index (or range) once the entries are in the log's
+// buffer, ordered and readable like any written entry. Durability is
+// learnt later, by index:
+//
+//   - WaitDurable(i) blocks until entry i is durable, leading a
+//     group-commit fsync if none covering it is in progress (under any
+//     policy, like Sync);
+//   - NotifyDurable(i, fn) is its non-blocking form for event loops: fn
+//     runs once, later, on the log's syncer goroutine, never under the
+//     log's mutex, in index order with the other callbacks;
+//   - DurableIndex() reads, without locking or I/O, the largest index up
+//     to which every entry is durable, for polling.
+//
+// There is one group commit, not two: a syncer goroutine, started by the
+// first asynchronous request, is one more participant of the
+// leader/follower protocol above. Under SyncAlways every asynchronous
+// append asks it to sync at once, so a lone writer waits for no timer and
+// concurrent writers, synchronous or not, share fsyncs; under SyncInterval
+// and SyncNever only the policy, Batch.Sync, WaitDurable and NotifyDurable
+// ask for one. The synchronous path is unchanged and allocates nothing;
+// neither does AppendAsync followed by WaitDurable.
+//
+// The rules, each proved by a test (async_test.go, and the power-loss,
+// I/O-error, metamorphic and walctl crashtest --async suites, which run
+// their writes through this API too):
+//
+//   - An entry is reported durable (WaitDurable or fn returns nil,
+//     DurableIndex reaches it) only after an fdatasync covering its bytes
+//     succeeded, or because Open recovered it (Open syncs what it
+//     recovers).
+//   - After a failed write or fsync, every pending waiter and callback
+//     whose entry was not yet durable gets the sticky error (ErrFailed
+//     wrapping the cause); later calls get it at once. Entries durable
+//     before the failure stay reported durable.
+//   - Close syncs everything, then runs every pending callback before it
+//     returns: with nil if its entry is durable, else with Close's error.
+//     After Close the calls return ErrClosed.
+//   - Waiters are resolved by byte position, which never moves backwards,
+//     not by index. Every truncation (TruncateFront, TruncateBack, Reset)
+//     first syncs every entry written before it, so each waiter registered
+//     before a truncation is resolved as durable by it, even if the
+//     truncation then removes its entry. A call made after a TruncateBack
+//     or Reset removed index i returns ErrNotFound (i > LastIndex()); once
+//     i is written again it refers to the new entry. An index below
+//     FirstIndex counts as durable. DurableIndex drops with TruncateBack
+//     and Reset (to the new last index), so a poller comparing indexes
+//     across a truncation must account for it.
+//
 // # On disk
 //
 // FORMAT.md specifies the format byte by byte; in short:

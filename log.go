@@ -30,6 +30,9 @@ import (
 // therefore covers every writer that arrived during the previous one, so
 // the batch size adapts to the fsync latency and the arrival rate without
 // a delay knob: a lone writer flushes at once, a crowd shares each fsync.
+// The asynchronous API's syncer goroutine (async.go) is one more writer in
+// this protocol: it leads a flush when an asynchronous request is not yet
+// durable and nobody flushes, and otherwise waits like a follower.
 //
 // Positions are LSNs: byte counts since Open, monotonic across segments. A
 // byte at LSN x of the tail lives at file offset x - tailBase.
