@@ -295,8 +295,9 @@ func (x *exec) parseClientFilter(i int, list bool) (clientFilter, bool) {
 // [local acks, replica acks] once everything the connection wrote (or
 // read) is durable in the local log. Under appendfsync always the
 // replies wait for that anyway; under everysec and no the connection's
-// replies are held for one group commit (the loop's fsync, shared with
-// other waiting connections). walkv has no replicas: it answers 0 for
+// replies are held until the log reports it durable: the loop asks the
+// log (loopWait), whose syncer fsyncs at once, shared with other waiting
+// connections. walkv has no replicas: it answers 0 for
 // them at once rather than waiting out the timeout.
 func cmdWaitaof(x *exec) {
 	local, ok1 := parseInt(x.args[1])

@@ -36,8 +36,8 @@ type conn struct {
 	violation error // the stream broke a limit after in: reply it, then close
 	closing   bool  // QUIT or SHUTDOWN ran, or the request stream is bad: close once buf is sent
 
-	loop    *loopSync // the event loop's group-commit queue
-	syncing bool      // queued in loop: its replies wait for an fsync
+	loop    *loopWait // the event loop's queue of connections waiting for durability
+	syncing bool      // queued in loop: its replies wait until the log says durable
 	blocked *waiter   // a blocking command waits: run nothing more (blocking.go)
 
 	work []byte // cluster mode: the complete requests the goroutine runs
@@ -73,7 +73,7 @@ type conn struct {
 type handler struct {
 	gnet.BuiltinEventEngine
 	srv  *Server
-	loop *loopSync
+	loop *loopWait
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
@@ -292,23 +292,24 @@ func (c *conn) reject() {
 }
 
 // settle sends the replies in buf once they may be sent. Under
-// appendfsync always they may not before every transaction they depend on
-// (session.pending) is durable: if it is not yet, the connection waits
-// in its loop's group-commit queue (loopSync), which the loop flushes
-// once it has served the other connections that are ready.
+// appendfsync always (or after WAITAOF) they may not before the log entry
+// they depend on (session.pending) is durable: if it is not yet, the
+// connection waits in its loop's queue (loopWait), which asks the log to
+// tell the loop when it is, once the loop has served the other
+// connections that are ready.
 func (c *conn) settle() gnet.Action {
 	db := c.srv.db
 	if c.s.broken {
 		return gnet.Close
 	}
-	id := c.s.pending
-	if db.Fsync() != FsyncAlways && !c.s.forceSync || id <= db.dur.durable.Load() {
+	index := c.s.pending
+	if db.Fsync() != FsyncAlways && !c.s.forceSync || index <= db.dur.durableIndex() {
 		c.s.forceSync = false
 		return c.send()
 	}
 	c.s.forceSync = false
 	c.syncing = true
-	c.loop.add(c, id)
+	c.loop.add(c, index)
 	return gnet.None
 }
 

@@ -32,7 +32,7 @@ const recordFraming = 20
 // failed. Commands that change data hold it for writing while they apply
 // their operations and append their transaction to the log, so log order
 // is apply order; commands that only read hold it for reading. Nobody
-// holds mu while waiting for an fsync (see durability) or while writing a
+// holds mu while waiting for durability (see durability) or while writing a
 // snapshot file (see snapshotter).
 type DB struct {
 	procs    atomic.Pointer[procs] // set by a server with AutoProcs
@@ -149,8 +149,13 @@ func (db *DB) replay(snapID uint64) error {
 	last := max(snapID, st.MaxID)
 	db.w = txn.NewWriter(db.log, last)
 	db.dur = durability{log: db.log}
-	db.dur.logged.Store(last)
-	db.dur.durable.Store(last) // everything read back is durable enough: it survived
+	lastIndex, err := db.log.LastIndex()
+	if err != nil {
+		return err
+	}
+	db.dur.logged.Store(lastIndex) // Open made what it recovered durable
+	db.dur.lastID.Store(last)
+	db.dur.durableID.Store(last)
 	db.snap.lastID = snapID
 	db.snap.loaded = st
 	if err := db.syncRecovered(); err != nil {
@@ -175,7 +180,8 @@ func (db *DB) syncRecovered() error {
 	if err != nil {
 		return err
 	}
-	db.dur.logged.Store(info.ID)
+	db.dur.logged.Store(info.Index)
+	db.dur.lastID.Store(info.ID)
 	return db.dur.syncAll()
 }
 
@@ -246,8 +252,9 @@ func (db *DB) now() int64 {
 	}
 }
 
-// commit logs t as one transaction and returns its id (0 if t is empty).
-// A log failure makes the DB fail-stop. REQUIRES: mu held for writing.
+// commit logs t as one transaction and returns the log index of its last
+// entry, what a reply that reports it depends on (0 if t is empty). A log
+// failure makes the DB fail-stop. REQUIRES: mu held for writing.
 func (db *DB) commit(t *tx) (uint64, error) {
 	if t.empty() || db.clustered() {
 		return 0, nil // in cluster mode raft's log already holds the command
@@ -257,14 +264,15 @@ func (db *DB) commit(t *tx) (uint64, error) {
 		db.failLocked(err)
 		return 0, db.failed
 	}
-	db.dur.logged.Store(info.ID)
+	db.dur.lastID.Store(info.ID)
+	db.dur.logged.Store(info.Index)
 	db.lastIndex = info.Index
 	db.logBytes += int64(info.Bytes + recordFraming*(t.mark+2))
 	db.dirty++
 	if db.opts.SnapshotLogBytes > 0 && db.logBytes-db.snap.baseBytes >= db.opts.SnapshotLogBytes {
 		db.snap.request()
 	}
-	return info.ID, nil
+	return info.Index, nil
 }
 
 // fail makes the DB fail-stop with cause.

@@ -8,7 +8,7 @@ import (
 // is durable, under appendfsync always: for SHUTDOWN, which must answer
 // only then and may block its event loop, and for cluster-mode pipelines,
 // which run on a goroutine of their own (the event loops' connections
-// queue in their loopSync instead). If it cannot be, the session is broken: its
+// queue in their loopWait instead). If it cannot be, the session is broken: its
 // replies are dropped with the connection.
 func (srv *Server) waitDurable(s *session) {
 	db := srv.db

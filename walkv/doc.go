@@ -21,18 +21,20 @@
 // # Durability (appendfsync)
 //
 // The log is opened with wal.SyncNever, so appending under DB.mu costs no
-// fsync. Durability is walkv's decision:
+// fsync. Durability is walkv's decision, and the log's work: walkv asks
+// the log (wal.Log.NotifyDurable, WaitDurable) and never fsyncs by itself.
 //
 //   - always: before the replies of a pipeline are sent, the connection
-//     waits, without DB.mu, until every transaction those replies depend
-//     on is durable — its own writes, and the writes of others that its
+//     waits, without DB.mu, until the log entry those replies depend on
+//     is durable — its own writes, and the writes of others that its
 //     reads observed (so no client ever sees data a power loss could take
-//     back). Waiting connections share fsyncs (group commit): each event
-//     loop queues them (loopSync) and, once it has served every client
-//     that was ready, syncs everything logged so far in one fsync and
-//     releases the whole queue, as redis-server does before it sleeps
-//     (durability runs the rounds, shared by the loops, and gathers
-//     waiters that are goroutines, as in cluster mode).
+//     back). Each event loop queues its waiting connections (loopWait)
+//     and, once it has served every client that was ready, asks the log
+//     once for all of them without blocking; the log's syncer fsyncs at
+//     once, shared with every other loop's clients (the log's group
+//     commit), and its callback hands the loop back the queue to answer.
+//     Goroutines that may block (cluster mode, SHUTDOWN) wait with
+//     WaitDurable, which joins the same group commit.
 //   - everysec: a background loop syncs once a second. A power loss loses
 //     at most about the last second; a process crash at most what the
 //     log still buffered (it hands its buffer to the OS every 10 ms).

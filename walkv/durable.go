@@ -1,221 +1,70 @@
 package walkv
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/panjf2000/gnet/v2"
 
 	"github.com/waldb/wal"
 )
 
-// Group-commit gathering bounds (see durability).
-const (
-	// gatherQuiet ends a gathering when no client joined for this long.
-	gatherQuiet = 100 * time.Microsecond
-	// gatherMax bounds a gathering.
-	gatherMax = time.Millisecond
-)
-
-// durability tracks which transactions are durable and makes them so.
+// durability records what replies depend on; the log makes it durable.
 //
 // The log is opened with wal.SyncNever: a commit, made under DB.mu so that
-// log order is apply order, only appends to the log's buffer. A client
-// that must not be answered before its transaction is durable
-// (appendfsync always) calls wait after releasing DB.mu.
+// log order is apply order, only appends to the log's buffer, and a reply
+// depends on the log index of the last entry its command wrote or read
+// (session.pending). walkv has no group commit and no fsync of its own:
+// a client that must not be answered before its transaction is durable
+// (appendfsync always, WAITAOF) asks the log, either with
+// wal.Log.NotifyDurable from its event loop (loopWait), which must not
+// block, or with wal.Log.WaitDurable from a goroutine that may (SHUTDOWN,
+// cluster-mode pipelines, everysec). Either request makes the log's syncer
+// lead an fsync shared with every other waiting client (the log's group
+// commit), and a lone client waits for no timer.
 //
-// # Group commit
-//
-// Syncs run one at a time, in rounds. A round first gathers participants,
-// then syncs (wal.Log.Sync), covering every transaction appended before
-// the sync started, then wakes its participants, each exactly once. A
-// client that calls wait joins the round that is gathering; if the round
-// is already syncing, it waits for it if its transaction is covered, and
-// otherwise joins the next round, which starts gathering as soon as the
-// running one ends. A client that finds no round at all starts one and
-// leads it itself (a lone client pays no goroutine switch); if others
-// queued up meanwhile, it hands the following rounds to a background
-// goroutine and returns to its client at once.
-//
-// Gathering is what keeps batches full. With a fixed set of clients that
-// each wait for their reply before sending more (redis-benchmark, most
-// applications), starting the next fsync the moment the last one ends
-// splits the clients into two alternating halves: those just released
-// come back while the next sync, holding the other half, already runs.
-// So a round waits until as many clients have joined as were active in the
-// previous round (those it released plus those already queued), but no
-// longer than gatherQuiet after the last one joined and gatherMax in all.
-// A lone client's round waits for nobody.
-//
-// Invariants: durable <= logged; every transaction with id <= logged has
-// been appended to the log (logged is stored after the append returns,
-// under DB.mu); every transaction with id <= durable is durable. mu
-// guards the fields below it.
+// Invariants: every entry with index <= logged is in the log (logged is
+// stored after the append returns, under DB.mu); lastID is the id of the
+// transaction ending at logged.
 type durability struct {
-	log     *wal.Log
-	logged  atomic.Uint64
-	durable atomic.Uint64
-	syncs   atomic.Int64 // fsyncs requested by walkv (INFO)
-
-	mu     sync.Mutex
-	phase  roundPhase
-	target uint64        // what the syncing round covers
-	cur    chan struct{} // closed when the current round's sync ends
-	curN   int           // clients waiting on cur
-	next   chan struct{} // the round after a syncing one; nil if nobody waits
-	nextN  int           // clients waiting on next
-	lastN  int           // clients the last finished round released
-	joined chan struct{} // (buffer 1) a client joined a gathering round
-	err    error         // sticky: a failed sync fails every later wait
+	log    *wal.Log
+	logged atomic.Uint64 // log index of the last committed transaction's last entry
+	lastID atomic.Uint64 // that transaction's id (snapshot headers, INFO)
+	// durableID caches the last transaction id seen durable, for INFO.
+	durableID atomic.Uint64
+	syncs     atomic.Int64 // durability requests walkv made (INFO)
 }
 
-// roundPhase is the state of the current round.
-type roundPhase uint8
-
-const (
-	idle      roundPhase = iota // no round
-	gathering                   // cur is gathering participants
-	syncing                     // cur's sync runs and covers up to target
-)
-
-// wait returns once transaction id is durable. REQUIRES: id <= logged.
-func (d *durability) wait(id uint64) error {
-	for id > d.durable.Load() {
-		d.mu.Lock()
-		switch {
-		case id <= d.durable.Load():
-			d.mu.Unlock()
-		case d.err != nil:
-			err := d.err
-			d.mu.Unlock()
-			return err
-		case d.phase == gathering || (d.phase == syncing && d.target >= id):
-			d.curN++
-			ch := d.cur
-			d.signalJoin()
-			d.mu.Unlock()
-			<-ch
-		case d.phase == syncing:
-			if d.next == nil {
-				d.next = make(chan struct{})
-			}
-			d.nextN++
-			ch := d.next
-			d.mu.Unlock()
-			<-ch
-		default: // idle: lead a round
-			d.phase, d.cur, d.curN = gathering, make(chan struct{}), 1
-			goal := d.lastN
-			d.mu.Unlock()
-			if d.round(goal) {
-				go d.lead()
-			}
-		}
+// durableIndex returns the log index up to which everything is durable.
+func (d *durability) durableIndex() uint64 {
+	if d.log == nil {
+		return 0 // cluster mode: nothing is logged here
 	}
-	return nil
+	return d.log.DurableIndex()
 }
 
-// signalJoin wakes a gathering leader. REQUIRES: mu held.
-func (d *durability) signalJoin() {
-	if d.joined == nil {
-		return
+// wait returns once the entry at index is durable (the log leads or joins
+// an fsync). REQUIRES: index <= logged.
+func (d *durability) wait(index uint64) error {
+	if index == 0 || d.log == nil || index <= d.log.DurableIndex() {
+		return nil
 	}
-	select {
-	case d.joined <- struct{}{}:
-	default:
-	}
-}
-
-// lead runs rounds back to back while anyone waits for another.
-func (d *durability) lead() {
-	for {
-		d.mu.Lock()
-		goal := d.lastN + d.curN
-		d.mu.Unlock()
-		if !d.round(goal) {
-			return
-		}
-	}
-}
-
-// round gathers up to goal participants for the current round, syncs, and
-// wakes them. It reports whether another round is wanted; the next round
-// is then already gathering and the caller must run it.
-// REQUIRES: phase == gathering, mu not held.
-func (d *durability) round(goal int) (more bool) {
-	d.gather(goal)
-	d.mu.Lock()
-	d.phase, d.target = syncing, d.logged.Load() // all of it is in the log already
-	d.mu.Unlock()
 	d.syncs.Add(1)
-	err := d.log.Sync()
-	if err == nil {
-		d.advance(d.target)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err != nil && d.err == nil {
-		d.err = err
-	}
-	close(d.cur)
-	d.lastN = d.curN
-	if d.next == nil || d.err != nil {
-		if d.next != nil {
-			close(d.next)
-		}
-		d.phase, d.cur, d.curN, d.next, d.nextN = idle, nil, 0, nil, 0
-		return false
-	}
-	d.phase, d.cur, d.curN, d.next, d.nextN = gathering, d.next, d.nextN, nil, 0
-	return true
+	return d.log.WaitDurable(index)
 }
 
-// gather waits until the gathering round has goal participants, or no one
-// joined for gatherQuiet, or gatherMax passed.
-func (d *durability) gather(goal int) {
-	d.mu.Lock()
-	if d.curN >= goal {
-		d.mu.Unlock()
-		return
-	}
-	joined := make(chan struct{}, 1)
-	d.joined = joined
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.joined = nil
-		d.mu.Unlock()
-	}()
-	quiet := time.NewTimer(gatherQuiet)
-	defer quiet.Stop()
-	deadline := time.Now().Add(gatherMax)
-	for {
-		select {
-		case <-joined:
-		case <-quiet.C:
-			return
-		}
-		d.mu.Lock()
-		n := d.curN
-		d.mu.Unlock()
-		if n >= goal || time.Now().After(deadline) {
-			return
-		}
-		quiet.Reset(gatherQuiet)
-	}
-}
-
-// advance raises durable to at least to.
-func (d *durability) advance(to uint64) {
-	for {
-		cur := d.durable.Load()
-		if cur >= to || d.durable.CompareAndSwap(cur, to) {
-			return
-		}
-	}
-}
-
-// syncAll makes every transaction appended so far durable.
+// syncAll makes every transaction committed so far durable.
 func (d *durability) syncAll() error { return d.wait(d.logged.Load()) }
+
+// durableTxn returns the id of the last transaction known durable: lastID
+// once everything logged is, else the last such id seen.
+// REQUIRES: DB.mu held (logged and lastID then agree).
+func (d *durability) durableTxn() uint64 {
+	if d.durableIndex() >= d.logged.Load() {
+		d.durableID.Store(d.lastID.Load())
+	}
+	return d.durableID.Load()
+}
 
 // everysec syncs once a second while the policy is everysec, until stop
 // is closed. A failure makes the DB fail-stop.
@@ -234,5 +83,124 @@ func (db *DB) everysec(stop <-chan struct{}) {
 		if err := db.dur.syncAll(); err != nil {
 			db.fail(err)
 		}
+	}
+}
+
+// loopWait is one event loop's queue of connections whose replies wait
+// until the log says their transactions are durable (appendfsync always,
+// WAITAOF). Only the loop's goroutine touches it.
+//
+// A connection whose replies depend on an entry that is not yet durable
+// is queued (syncing) and the loop schedules a request task, which gnet
+// runs after the events of its current poll: by then every client whose
+// request was ready has been served and queued, so one request covers
+// them all. The task asks the log for the largest index queued
+// (NotifyDurable, which makes the log's syncer sync at once); the log's
+// callback, on the syncer's goroutine, hands control back to the loop with
+// another task (gnet's AsyncWrite), which sends every queued connection
+// whose entry is now durable its replies and runs what each sent
+// meanwhile. The loop never blocks: while the log syncs, it serves the
+// other connections, whose requests the log's next fsync then covers.
+//
+// Invariant: a connection is in waiting iff syncing; release takes each
+// out exactly once. Every queued connection is covered by a request made
+// after it was queued (a request task is scheduled on every add unless
+// one is already scheduled).
+type loopWait struct {
+	db        *DB
+	waiting   []queuedConn
+	scheduled bool // a request task is queued on the loop
+}
+
+// queuedConn is a connection waiting until the entry at index is durable.
+type queuedConn struct {
+	c     *conn
+	index uint64
+}
+
+// add queues c until index is durable. REQUIRES: on the loop, c.syncing.
+func (q *loopWait) add(c *conn, index uint64) {
+	q.waiting = append(q.waiting, queuedConn{c, index})
+	if q.scheduled {
+		return
+	}
+	q.scheduled = true
+	// AsyncWrite of nothing queues request as a loop task; gnet calls it
+	// even if c closes first.
+	if err := c.gc.AsyncWrite(nil, q.request); err != nil {
+		q.scheduled = false
+		q.db.opts.Logger.Warn("walkv: scheduling a durability request failed; asking now", "err", err)
+		q.request(c.gc, nil)
+	}
+}
+
+// request asks the log to tell the loop when the largest index queued is
+// durable. It runs on the loop.
+func (q *loopWait) request(gnet.Conn, error) error {
+	q.scheduled = false
+	var top uint64
+	var gc gnet.Conn
+	for _, w := range q.waiting {
+		if w.index > top {
+			top, gc = w.index, w.c.gc
+		}
+	}
+	if gc == nil || top <= q.db.dur.durableIndex() {
+		q.release(nil)
+		return nil
+	}
+	q.db.dur.syncs.Add(1)
+	err := q.db.log.NotifyDurable(top, func(err error) {
+		// On the log's syncer: hand back to the loop. gc may have closed
+		// meanwhile; gnet still runs the task on its loop. If the loop
+		// itself stopped, the server is closing and nobody is answered.
+		_ = gc.AsyncWrite(nil, func(gnet.Conn, error) error {
+			q.release(err)
+			return nil
+		})
+	})
+	if err != nil {
+		q.release(err)
+	}
+	return nil
+}
+
+// release sends their replies to the queued connections whose entries are
+// durable and, if err is set (the log failed), breaks the others. It runs
+// on the loop.
+func (q *loopWait) release(err error) {
+	if err != nil {
+		q.db.fail(err)
+	}
+	durable := q.db.dur.durableIndex()
+	batch := q.waiting
+	q.waiting = nil
+	var keep []queuedConn
+	for _, w := range batch {
+		if w.index > durable && err == nil {
+			keep = append(keep, w) // a later request covers it
+			continue
+		}
+		c := w.c
+		c.syncing = false
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			continue // OnClose cleaned up
+		}
+		if w.index > durable {
+			c.s.broken = true
+		}
+		if act := c.resume(); act == gnet.Close {
+			_ = c.gc.Close()
+		}
+	}
+	// resume may have queued connections again (q.waiting); put the ones
+	// still waiting first, in their order.
+	q.waiting = append(keep, q.waiting...)
+	if len(q.waiting) == len(keep) {
+		q.waiting = append(batch[:0], keep...) // reuse the batch's memory
+		clear(batch[len(keep):])
 	}
 }

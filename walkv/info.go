@@ -112,10 +112,10 @@ func (srv *Server) persistenceInfo() []infoField {
 		{"aof_last_bgrewrite_status", status},
 		{"aof_current_size", db.logBytes - db.snap.baseBytes},
 		{"aof_last_write_status", okErr(l.LastWriteFailed || db.failed != nil)},
-		{"aof_pending_bio_fsync", b2i(db.dur.logged.Load() > db.dur.durable.Load())},
+		{"aof_pending_bio_fsync", b2i(db.dur.logged.Load() > db.dur.durableIndex())},
 		{"aof_delayed_fsync", l.FsyncStalls},
 		{"walkv_snapshots", db.snap.count.Load()}, {"walkv_snapshot_txn", db.snap.lastID},
-		{"walkv_last_txn", db.dur.logged.Load()}, {"walkv_durable_txn", db.dur.durable.Load()},
+		{"walkv_last_txn", db.dur.lastID.Load()}, {"walkv_durable_txn", db.dur.durableTxn()},
 		{"walkv_log_first_index", first}, {"walkv_log_last_index", last},
 		{"walkv_failed", b2i(db.failed != nil)},
 	}

@@ -33,10 +33,11 @@ import (
 // open files, say), and retries with a back-off, as net/http does.
 //
 // A connection whose replies depend on a transaction that is not durable
-// yet (appendfsync always) queues in its loop's loopSync; the loop goes on
-// serving every other connection that is ready, then fsyncs once for all
-// of them and sends their replies (see conn.settle, loopSync), so
-// concurrent clients share fsyncs. Commands that wait by nature (DEBUG
+// yet (appendfsync always) queues in its loop's loopWait; the loop goes on
+// serving every other connection that is ready, then asks the log once for
+// all of them and sends their replies when the log says they are durable
+// (see conn.settle, loopWait); the log's group commit shares fsyncs.
+// Commands that wait by nature (DEBUG
 // SLEEP, SAVE, SHUTDOWN) also block their loop, as they block
 // redis-server. In cluster mode, where every write waits for a raft
 // round, each pipeline runs on a goroutine of its own.
@@ -169,7 +170,7 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 		n = DefaultEventLoops()
 	}
 	for range n {
-		h := &handler{srv: srv, loop: &loopSync{db: db}}
+		h := &handler{srv: srv, loop: &loopWait{db: db}}
 		cli, err := gnet.NewClient(h,
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			// Find dead peers as redis-server does (tcp-keepalive 300).

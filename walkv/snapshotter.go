@@ -117,7 +117,7 @@ func (db *DB) snapshot() error {
 		return db.failed
 	}
 	keys := db.ks.freeze()
-	h := snapHeader{id: db.dur.logged.Load(), created: db.now()}
+	h := snapHeader{id: db.dur.lastID.Load(), created: db.now()}
 	cut, bytesAt, dirtyAt := db.lastIndex, db.logBytes, db.dirty
 	db.mu.Unlock()
 
