@@ -79,6 +79,68 @@ func benchAppend(b *testing.B, policy wal.SyncPolicy, size, writers int) {
 	closeBench(b, l)
 }
 
+// BenchmarkAppendAsync measures the asynchronous API under SyncAlways
+// with 128-byte entries: "wait" appends and waits for each entry
+// (AppendAsync + WaitDurable, to compare with BenchmarkAppend's
+// always/size=128/writers=1), "window=64" keeps up to 64 entries in flight
+// from one goroutine and waits only for the oldest (a raft leader's
+// pipeline: one writer, shared fsyncs), "writers=64" is 64 goroutines
+// each appending and waiting.
+func BenchmarkAppendAsync(b *testing.B) {
+	data := randomBytes(128, 1)
+	run := func(b *testing.B, body func(l *wal.Log)) {
+		l := openBench(b, b.TempDir(), &wal.Options{SyncPolicy: wal.SyncAlways})
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		body(l)
+		b.StopTimer()
+		closeBench(b, l)
+	}
+	appendWait := func(b *testing.B, l *wal.Log) bool {
+		i, err := l.AppendAsync(data)
+		if err == nil {
+			err = l.WaitDurable(i)
+		}
+		if err != nil {
+			b.Error(err) // not Fatal: RunParallel's goroutines call it too
+		}
+		return err == nil
+	}
+	b.Run("wait", func(b *testing.B) {
+		run(b, func(l *wal.Log) {
+			for range b.N {
+				if !appendWait(b, l) {
+					return
+				}
+			}
+		})
+	})
+	b.Run("window=64", func(b *testing.B) {
+		run(b, func(l *wal.Log) {
+			for n := range b.N {
+				i, err := l.AppendAsync(data)
+				if err == nil && n >= 64 {
+					err = l.WaitDurable(i - 64)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("writers=64", func(b *testing.B) {
+		run(b, func(l *wal.Log) {
+			procs := runtime.GOMAXPROCS(0)
+			b.SetParallelism((64 + procs - 1) / procs)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() && appendWait(b, l) {
+				}
+			})
+		})
+	})
+}
+
 // BenchmarkWriteBatch measures WriteBatch of 100 entries of 1 KiB under
 // SyncAlways, reusing one Batch.
 func BenchmarkWriteBatch(b *testing.B) {
