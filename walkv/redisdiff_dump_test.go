@@ -36,7 +36,9 @@ var dumpClasses = []dumpClass{
 	}},
 	{"str-random", func(r *rand.Rand, k string) [][]string { return [][]string{{"SET", k, randBytes(r, 21+r.Intn(3000))}} }},
 	{"list-small", func(r *rand.Rand, k string) [][]string { return bulkCmds("RPUSH", k, randElems(r, 1+r.Intn(20), 12)) }},
-	{"list-large", func(r *rand.Rand, k string) [][]string { return bulkCmds("RPUSH", k, randElems(r, 200+r.Intn(1300), 300)) }},
+	{"list-large", func(r *rand.Rand, k string) [][]string {
+		return bulkCmds("RPUSH", k, randElems(r, 200+r.Intn(1300), 300))
+	}},
 	{"list-bigelem", func(r *rand.Rand, k string) [][]string {
 		return bulkCmds("RPUSH", k, append(randElems(r, 3, 10), randBytes(r, 9000+r.Intn(5000)), "x"))
 	}},
@@ -48,7 +50,9 @@ var dumpClasses = []dumpClass{
 	{"hash-medium", func(r *rand.Rand, k string) [][]string { return bulkCmds("HSET", k, randPairs(r, 129+r.Intn(380), 20)) }},
 	{"hash-longvalue", func(r *rand.Rand, k string) [][]string { return bulkCmds("HSET", k, randPairs(r, 1+r.Intn(5), 200)) }},
 	{"zset-small", func(r *rand.Rand, k string) [][]string { return bulkCmds("ZADD", k, randScored(r, 1+r.Intn(40), 20)) }},
-	{"zset-large", func(r *rand.Rand, k string) [][]string { return bulkCmds("ZADD", k, randScored(r, 129+r.Intn(300), 20)) }},
+	{"zset-large", func(r *rand.Rand, k string) [][]string {
+		return bulkCmds("ZADD", k, randScored(r, 129+r.Intn(300), 20))
+	}},
 	{"zset-longmember", func(r *rand.Rand, k string) [][]string { return bulkCmds("ZADD", k, randScored(r, 1+r.Intn(5), 120)) }},
 }
 
