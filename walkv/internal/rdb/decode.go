@@ -25,14 +25,15 @@ func CheckFooter(payload []byte) ([]byte, error) {
 }
 
 // Decode verifies payload's footer and decodes its value. maxBytes bounds
-// the decoded strings' total size (ErrTooLarge beyond). Bytes after the
-// object and before the footer are ignored, as Redis ignores them.
+// the decoded strings' total size (ErrTooLarge beyond). As in Redis, the
+// object is read from the whole payload: bytes after it are ignored, and
+// an object that runs into the footer takes the footer's bytes as its own
+// (RESTORE reads it from a buffer holding the payload, footer included).
 func Decode(payload []byte, maxBytes int) (*Value, error) {
-	obj, err := CheckFooter(payload)
-	if err != nil {
+	if _, err := CheckFooter(payload); err != nil {
 		return nil, err
 	}
-	r := &reader{b: obj, budget: maxBytes}
+	r := &reader{b: payload, budget: maxBytes}
 	t, err := r.byte()
 	if err != nil {
 		return nil, err

@@ -359,11 +359,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"version 11", payloadOf(typeString, []byte{0}, 11), ErrFooter},
 		{"version 9 is fine", payloadOf(typeString, []byte{0}, 9), nil},
 		{"trailing bytes are ignored", payloadOf(typeString, []byte{1, 'a', 'z', 'z'}, Version), nil},
-		{"no type", footerOnly(), ErrBadFormat},
+		{"footer's bytes as the type", footerOnly(), ErrBadFormat}, // type 10 (a list ziplist) of an empty string
+
 		{"type 8", payloadOf(8, []byte{0}, Version), ErrBadFormat},
 		{"type 200", payloadOf(200, []byte{0}, Version), ErrBadFormat},
 		{"stream", payloadOf(typeStreamListpacks, []byte{0}, Version), ErrUnsupported},
-		{"truncated string", payloadOf(typeString, []byte{5, 'a'}, Version), ErrBadFormat},
+		{"truncated string", payloadOf(typeString, []byte{12, 'a'}, Version), ErrBadFormat},
+		{"string into the footer", payloadOf(typeString, []byte{5, 'a'}, Version), nil},
 		{"bad length prefix", payloadOf(typeString, []byte{0x82}, Version), ErrBadFormat},
 		{"bad string encoding", payloadOf(typeString, []byte{0xc4}, Version), ErrBadFormat},
 		{"empty list", payloadOf(typeList, []byte{0}, Version), ErrBadFormat},
