@@ -19,7 +19,7 @@
 // HASH, ZIPMAP, ZIPLIST and LISTPACK; sorted sets as ZSET (text scores),
 // ZSET_2 (binary scores), ZIPLIST and LISTPACK. Streams and module values
 // are ErrUnsupported. Encode writes the plain encodings (STRING, LIST,
-// SET, HASH, ZSET_2), which every Redis since 4.0 restores.
+// SET, HASH, ZSET_2), which redis-server 7.0 and later restore.
 //
 // Decoding validates the whole payload before returning: every length is
 // checked against the bytes that remain before anything is allocated for
