@@ -194,3 +194,30 @@ func TestRestoreACLAndMaxMemory(t *testing.T) {
 		t.Fatalf("DUMP over maxmemory: %#v", got)
 	}
 }
+
+// TestRestoreClusterMode: RESTORE runs through the replicated log (each
+// node executes it at the entry's time) and DUMP reads like any read.
+func TestRestoreClusterMode(t *testing.T) {
+	e, _ := newClusterEnv(t, ReadStale)
+	do := func(args ...any) any { return doWith(t, e.c, args...) }
+	e.do("HSET h f v g 1")
+	p := do("DUMP", "h")
+	for i, s := range []struct {
+		args []any
+		want any
+	}{
+		{[]any{"RESTORE", "c", 100000, p}, "OK"},
+		{[]any{"HGET", "c", "g"}, "1"},
+		{[]any{"RESTORE", "c", 0, p}, "ERR:BUSYKEY"},
+		{[]any{"RESTORE", "c", 0, "bad"}, "ERR:BUSYKEY"},
+		{[]any{"RESTORE", "d", 0, "bad"}, "ERR:ERR DUMP payload version or checksum are wrong"},
+		{[]any{"DUMP", "nosuch"}, nil},
+	} {
+		if got := do(s.args...); !matchReply(got, s.want) {
+			t.Fatalf("step %d %.60q: got %#v, want %#v", i, s.args, got, s.want)
+		}
+	}
+	if ms := do("PTTL", "c").(int64); ms <= 0 {
+		t.Fatalf("PTTL = %d", ms)
+	}
+}
