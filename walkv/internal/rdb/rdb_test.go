@@ -386,6 +386,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"listpack string past end", payloadOf(typeListQuicklist2, append([]byte{1, 2}, lp(0x85, 'a', 2)...), Version), ErrBadFormat},
 		{"listpack encoding", payloadOf(typeListQuicklist2, append([]byte{1, 2}, lp(0xf5, 1)...), Version), ErrBadFormat},
 		{"empty listpack only", payloadOf(typeListQuicklist2, append([]byte{1, 2}, lp()...), Version), ErrBadFormat},
+		{"plain quicklist node", payloadOf(typeListQuicklist2, []byte{2, 1, 3, 'a', 'b', 'c', 2, 1, 'x'}, Version), ErrBadFormat}, // "x" is no listpack
+		{"plain quicklist nodes", payloadOf(typeListQuicklist2, []byte{2, 1, 3, 'a', 'b', 'c', 1, 1, 'x'}, Version), nil},
 		{"quicklist container", payloadOf(typeListQuicklist2, append([]byte{1, 3}, lp(5, 1)...), Version), ErrBadFormat},
 		{"odd pairs", payloadOf(typeHashListpack, lp(5, 1), Version), ErrBadFormat},
 		{"intset unsorted", payloadOf(typeSetIntset, []byte{12, 2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 4, 0}, Version), ErrBadFormat},
