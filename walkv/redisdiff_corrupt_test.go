@@ -80,10 +80,16 @@ func mutate(r *rand.Rand, obj []byte) []byte {
 	return out
 }
 
-// redis70Payloads reads the payloads of redis-server 7.0 kept as test
-// vectors by package rdb.
+// redis70Payloads reads the payloads kept as test vectors by package rdb:
+// redis-server 7.0's, and the objects of RDB files older versions wrote.
 func redis70Payloads(t *testing.T) []string {
-	f, err := os.Open("internal/rdb/testdata/redis70-dumps.txt")
+	return append(vectorPayloads(t, "redis70-dumps.txt"), vectorPayloads(t, "old-encodings.txt")...)
+}
+
+// vectorPayloads reads a file of package rdb's testdata whose lines are
+// "<name> <hex payload> ...".
+func vectorPayloads(t *testing.T, name string) []string {
+	f, err := os.Open("internal/rdb/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,12 +113,10 @@ func (r *reader) quicklist(v2 bool) ([][]byte, error) {
 	for range nodes {
 		container := uint64(containerPacked)
 		if v2 {
-			var enc bool
-			container, enc, err = r.length()
-			if err != nil {
+			if container, err = r.plainLength(); err != nil {
 				return nil, err
 			}
-			if enc || (container != containerPlain && container != containerPacked) {
+			if container != containerPlain && container != containerPacked {
 				return nil, fmt.Errorf("%w: quicklist container %d", ErrBadFormat, container)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -422,4 +423,30 @@ func ExampleDecode() {
 	v, err := Decode(p, 1<<20)
 	fmt.Println(v.Kind == String, string(v.Str), err)
 	// Output: true hello <nil>
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/old-encodings.txt")
+
+// TestOldEncodingsFile keeps testdata/old-encodings.txt, the objects of
+// the old-encoding RDB files as DUMP payloads ("<file>:<key> <hex>"), in
+// step with those files, for walkv's differential tests (go test -run
+// TestOldEncodingsFile -update rewrites it).
+func TestOldEncodingsFile(t *testing.T) {
+	var b strings.Builder
+	for _, file := range []string{"encodings", "hash-zipmap", "hash-ziplist", "list-quicklist", "zset-ziplist"} {
+		keys, types, objs := rdbObjects(t, "testdata/"+file+".rdb")
+		for i, k := range keys {
+			fmt.Fprintf(&b, "%s:%s %x\n", file, k, payloadOf(types[i], objs[i], Version))
+		}
+	}
+	const path = "testdata/old-encodings.txt"
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != b.String() {
+		t.Fatalf("%s is out of date (go test -run TestOldEncodingsFile -update): %v", path, err)
+	}
 }

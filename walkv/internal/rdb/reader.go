@@ -84,16 +84,22 @@ func (r *reader) length() (n uint64, enc bool, err error) {
 	return 0, false, fmt.Errorf("%w: length prefix %#x", ErrBadFormat, c)
 }
 
+// plainLength reads a length where Redis reads one without asking whether
+// it is a special encoding (rdbLoadLen(rdb, NULL)): an encoding's first
+// byte then counts as its 6-bit number.
+func (r *reader) plainLength() (uint64, error) {
+	n, _, err := r.length()
+	return n, err
+}
+
 // count reads the number of elements of a collection, each of which takes
 // at least one more byte of the payload: a larger count is refused before
 // anything is sized by it.
 func (r *reader) count() (int, error) {
-	n, enc, err := r.length()
+	n, err := r.plainLength()
 	switch {
 	case err != nil:
 		return 0, err
-	case enc:
-		return 0, fmt.Errorf("%w: encoded value where a count belongs", ErrBadFormat)
 	case n == 0:
 		return 0, fmt.Errorf("%w: empty collection", ErrBadFormat)
 	case n > uint64(r.rest()):
@@ -166,16 +172,13 @@ func (r *reader) intText(v int64) ([]byte, error) {
 
 // lzf reads a compressed string: compressed length, expanded length, data.
 func (r *reader) lzf() ([]byte, error) {
-	clen, enc1, err := r.length()
+	clen, err := r.plainLength()
 	if err != nil {
 		return nil, err
 	}
-	ulen, enc2, err := r.length()
+	ulen, err := r.plainLength()
 	if err != nil {
 		return nil, err
-	}
-	if enc1 || enc2 {
-		return nil, fmt.Errorf("%w: encoded LZF length", ErrBadFormat)
 	}
 	in, err := r.take(clen)
 	if err != nil {
