@@ -2,6 +2,8 @@ package walkv
 
 import (
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/waldb/wal/walkv/internal/rdb"
 )
@@ -42,6 +44,8 @@ func cmdDump(x *exec) {
 }
 
 // dumpPayload serializes it's value (not its deadline: DUMP carries none).
+// Set members and hash fields go in sorted order, so that an unchanged
+// key DUMPs to the same bytes every time, as in Redis.
 func dumpPayload(it *item) []byte {
 	var e rdb.Encoder
 	switch it.kind {
@@ -58,14 +62,14 @@ func dumpPayload(it *item) []byte {
 		}
 	case kindSet:
 		e.BeginSet(len(it.set))
-		for m := range it.set {
+		for _, m := range slices.Sorted(maps.Keys(it.set)) {
 			e.Str(m)
 		}
 	case kindHash:
 		e.BeginHash(len(it.fields))
-		for f, v := range it.fields {
+		for _, f := range slices.Sorted(maps.Keys(it.fields)) {
 			e.Str(f)
-			e.Bytes(v)
+			e.Bytes(it.fields[f])
 		}
 	case kindZSet:
 		e.BeginZSet(it.z.len())

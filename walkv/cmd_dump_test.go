@@ -212,6 +212,11 @@ func TestRestoreClusterMode(t *testing.T) {
 		{[]any{"RESTORE", "c", 0, "bad"}, "ERR:BUSYKEY"},
 		{[]any{"RESTORE", "d", 0, "bad"}, "ERR:ERR DUMP payload version or checksum are wrong"},
 		{[]any{"DUMP", "nosuch"}, nil},
+		{[]any{"DUMP", "c"}, p}, // the same bytes for the same value
+		{[]any{"MULTI"}, "OK"},
+		{[]any{"RESTORE", "m", 0, p}, "QUEUED"},
+		{[]any{"EXEC"}, []any{"OK"}},
+		{[]any{"HGET", "m", "f"}, "v"},
 	} {
 		if got := do(s.args...); !matchReply(got, s.want) {
 			t.Fatalf("step %d %.60q: got %#v, want %#v", i, s.args, got, s.want)
