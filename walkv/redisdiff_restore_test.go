@@ -16,8 +16,8 @@ import (
 // checksum, newer RDB version, too short, unknown or unsupported type,
 // truncated object, empty collection, duplicate member, NaN score, each
 // with a valid checksum where it matters), then reads of the result.
-// DUMP replies are compared by kind only: the two servers encode
-// collections differently (both restore either).
+// DUMP replies of collections and long strings are compared by kind
+// only: the two servers encode them differently (both restore either).
 
 func init() {
 	diffFamilies = append(diffFamilies, diffFamily{name: "restore", gen: genRestore, normalize: normalizeRestore})
@@ -147,7 +147,9 @@ func genRestore(r *rand.Rand) []string {
 func normalizeRestore(cmd []string, reply any) any {
 	switch lowerASCII(cmd[0]) {
 	case "dump":
-		if _, ok := reply.(respBulk); ok {
+		// A short string's payload is the same on both (walkv compresses
+		// nothing, redis-server nothing of 20 bytes or less).
+		if b, ok := reply.(respBulk); ok && !(len(b) > 2 && b[0] == 0 && (b[1] <= 20 || b[1] >= 0xc0 && b[1] <= 0xc2)) {
 			return "a payload"
 		}
 	case "pttl", "pexpiretime":
