@@ -72,6 +72,11 @@ func TestRestoreReplies(t *testing.T) {
 		{[]any{"TTL", "l"}, int64(-1)},
 		{[]any{"DUMP", "nosuch"}, nil},
 		{[]any{"DUMP", "l"}, stringPayload("y")},
+		// A payload that fails anywhere changes nothing, REPLACE or not.
+		{[]any{"RESTORE", "l", 0, withFooter("\x02\x03\x01a\x01b\x01a", 10), "REPLACE"}, "ERR:ERR Bad data format"},
+		{[]any{"RESTORE", "l", 0, withFooter("\x00\xc3\x01\x80\xff\xff\xff\xff\x00", 10), "REPLACE"}, "ERR:ERR Bad data format"}, // LZF "expanding" to 4 GiB
+		{[]any{"RESTORE", "l", 0, withFooter("\x0f\x00", 10), "REPLACE"}, "ERR:ERR Bad data format"},                             // a stream: unsupported
+		{[]any{"GET", "l"}, "y"},
 	} {
 		if got := do(s.args...); !matchReply(got, s.want) {
 			t.Fatalf("step %d %.60q: got %#v, want %#v", i, s.args, got, s.want)
