@@ -251,7 +251,7 @@ func objectEncoding(it *item) string {
 		}
 		return "raw"
 	case kindHash:
-		if len(it.fields) > 128 {
+		if len(it.fields) > 512 { // Redis 7.0's hash-max-listpack-entries
 			return "hashtable"
 		}
 		for f, v := range it.fields {
