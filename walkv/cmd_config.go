@@ -26,7 +26,7 @@ var configHelp = []string{
 	"RESETSTAT",
 	"    Reset statistics reported by the INFO command.",
 	"REWRITE",
-	"    Rewrite the configuration file (walkv has none: an error).",
+	"    Rewrite the configuration file.",
 	"HELP",
 	"    Prints this help.",
 }
@@ -37,6 +37,10 @@ var configHelp = []string{
 const errNoConfigFile = "ERR The server is running without a config file"
 
 func cmdConfig(x *exec) {
+	if msg := subcommandError(commands["config"], x.args); msg != "" {
+		x.c.WriteError(msg)
+		return
+	}
 	sub := x.args[1]
 	switch {
 	case eqFold(sub, "get") && len(x.args) >= 3:
@@ -148,7 +152,7 @@ func (x *exec) configSetPairs() {
 			why = "can't set protected config"
 		}
 		for _, s := range set {
-			if s.p == e.p {
+			if s.key == e.key { // a name and its alias are not duplicates, as in Redis: the last wins
 				why = "duplicate parameter"
 			}
 		}

@@ -94,6 +94,9 @@ func (c *configStore) set(srv *Server, sets []paramSet) string {
 		if why != "" {
 			return setFailed(s.key, why)
 		}
+		if fix := paramFixups[s.p.name]; fix != nil {
+			v = fix(v)
+		}
 		vals[i] = v
 	}
 	for i, s := range sets {
@@ -104,6 +107,14 @@ func (c *configStore) set(srv *Server, sets []paramSet) string {
 		}
 	}
 	return ""
+}
+
+// paramFixups adjust accepted values as Redis's apply functions do.
+var paramFixups = map[string]func(string) string{
+	// Redis caps hz, "a hint from the user", to 1..500.
+	"hz": func(v string) string { return strconv.FormatInt(min(max(mustInt(v), 1), 500), 10) },
+	// The replication backlog has at least 16 KiB.
+	"repl-backlog-size": func(v string) string { return strconv.FormatInt(max(mustInt(v), 16<<10), 10) },
 }
 
 // liveParam is a parameter walkv honours: get reads the server's state,

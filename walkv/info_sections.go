@@ -174,8 +174,8 @@ func latencyPercentile(hist []int64, total int64, p float64) float64 {
 // the last 16 samples.
 type instantRates struct {
 	mu   sync.Mutex
-	last [3]int64     // commands, input bytes, output bytes at the last sample
-	at   time.Time    // time of the last sample
+	last [3]int64       // commands, input bytes, output bytes at the last sample
+	at   time.Time      // time of the last sample
 	ring [16][3]float64 // per-second rates; guarded by mu
 	n    int
 }
