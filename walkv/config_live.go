@@ -259,7 +259,7 @@ var liveParams = map[string]liveParam{
 func (srv *Server) applyMemClients() {
 	n := srv.cfgStore.memClients
 	if n < 0 {
-		n = srv.lim.maxMemory.Load() / 100 * -n
+		n = int64(float64(srv.lim.maxMemory.Load()) * float64(-n) / 100) // as Redis computes it
 	}
 	srv.lim.maxMemClients.Store(n)
 }

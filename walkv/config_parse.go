@@ -21,7 +21,10 @@ func parseParam(p *param, v, cur string) (string, string) {
 	case pBool:
 		return parseBool(p, v)
 	case pString:
-		return v, checkString(p.name, v)
+		if why := checkString(p.name, v); why != "" {
+			return "", why
+		}
+		return v, ""
 	case pEnum:
 		return parseEnum(p, v)
 	case pInt:
