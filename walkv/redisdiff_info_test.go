@@ -57,10 +57,11 @@ func TestRedisDiffInfo(t *testing.T) {
 	w := dialResp(t, e.srv.Addr().String())
 	rd := dialResp(t, raddr)
 	// The same commands on both, so that commandstats, errorstats,
-	// latencystats and keyspace have the same lines (no container
-	// commands: walkv counts CONFIG GET as config, Redis as config|get).
+	// latencystats and keyspace have the same lines (subcommands are
+	// counted as container|sub).
 	for _, cmd := range [][]string{{"SET", "k", "v"}, {"GET", "k"}, {"INCR", "k"}, {"SET", "t", "v", "EX", "1000"},
-		{"GET", "nope"}, {"LPUSH", "k", "x"}, {"PING"}} {
+		{"GET", "nope"}, {"LPUSH", "k", "x"}, {"PING"}, {"CONFIG", "GET", "maxmemory"}, {"CONFIG", "SET", "maxmemory", "x"},
+		{"CLIENT", "ID"}, {"OBJECT", "ENCODING", "k"}, {"MEMORY", "USAGE", "k"}} {
 		sameOnBoth(t, w, rd, cmd...)
 	}
 	for _, args := range [][]string{{}, {"all"}, {"everything"}, {"default"}, {"server", "CLIENTS"}, {"nosuch"},
