@@ -107,7 +107,8 @@ func (srv *Server) infoSection(sec string) []infoField {
 func (srv *Server) persistenceInfo() []infoField {
 	db := srv.db
 	if db.clustered() {
-		return []infoField{{"loading", 0}, {"aof_enabled", 0}, {"walkv_cluster", 1}, {"walkv_applied_time", db.appliedNow}}
+		// No log or snapshots of its own: Redis's fields as with persistence off.
+		return append(persistenceOff(), infoField{"walkv_cluster", 1}, infoField{"walkv_applied_time", db.appliedNow})
 	}
 	status := "ok"
 	if e := db.snap.lastErr.Load(); e != nil {
@@ -151,6 +152,24 @@ func (srv *Server) persistenceInfo() []infoField {
 		{"walkv_log_first_index", first}, {"walkv_log_last_index", last},
 		{"walkv_failed", b2i(db.failed != nil)},
 	}
+}
+
+// persistenceOff is INFO persistence of a node with no log or snapshots
+// of its own (cluster mode): Redis's fields with persistence off.
+func persistenceOff() []infoField {
+	var out []infoField
+	for _, k := range strings.Fields("loading async_loading current_cow_peak current_cow_size current_cow_size_age " +
+		"current_save_keys_processed current_save_keys_total rdb_changes_since_last_save rdb_bgsave_in_progress " +
+		"rdb_saves rdb_last_cow_size rdb_last_load_keys_expired rdb_last_load_keys_loaded aof_enabled " +
+		"aof_rewrite_in_progress aof_rewrite_scheduled aof_rewrites aof_rewrites_consecutive_failures aof_last_cow_size " +
+		"module_fork_in_progress module_fork_last_cow_size") {
+		out = append(out, infoField{k, 0})
+	}
+	for _, k := range strings.Fields("rdb_last_bgsave_time_sec rdb_current_bgsave_time_sec aof_last_rewrite_time_sec aof_current_rewrite_time_sec") {
+		out = append(out, infoField{k, -1})
+	}
+	return append(out, infoField{"current_fork_perc", "0.00"}, infoField{"rdb_last_save_time", 0},
+		infoField{"rdb_last_bgsave_status", "ok"}, infoField{"aof_last_bgrewrite_status", "ok"}, infoField{"aof_last_write_status", "ok"})
 }
 
 func okErr(failed bool) string {

@@ -255,3 +255,19 @@ func TestMemoryUsage(t *testing.T) {
 		t.Errorf("MEMORY DOCTOR: %v", e.do("MEMORY DOCTOR"))
 	}
 }
+
+// TestInfoPersistenceCluster: a cluster node, which has no log or
+// snapshots of its own, still prints every persistence field Redis has.
+func TestInfoPersistenceCluster(t *testing.T) {
+	e, _ := newClusterEnv(t, ReadLinearizable)
+	m := infoFields(t, e.do("INFO persistence"))
+	for _, k := range []string{"loading", "rdb_changes_since_last_save", "rdb_last_bgsave_status", "aof_enabled",
+		"aof_last_write_status", "module_fork_last_cow_size", "walkv_cluster"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("cluster INFO persistence lacks %s", k)
+		}
+	}
+	if m["aof_enabled"] != "0" {
+		t.Errorf("aof_enabled = %q on a cluster node", m["aof_enabled"])
+	}
+}
