@@ -122,3 +122,24 @@ func FuzzParseParam(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveParam: a save point starts a background snapshot once it has
+// enough writes and time.
+func TestSaveParam(t *testing.T) {
+	e := newEnv(t, nil)
+	now := time.Now()
+	if e.srv.saveCron(now.Add(time.Hour)) {
+		t.Error("a snapshot with no save points")
+	}
+	e.runSteps([]step{{"CONFIG SET save 3600␣2", "OK"}, {"SET k v", "OK"}})
+	if e.srv.saveCron(now.Add(2 * time.Hour)) {
+		t.Error("a snapshot after 1 write, the save point asks for 2")
+	}
+	e.runSteps([]step{{"SET k w", "OK"}})
+	if e.srv.saveCron(now.Add(time.Minute)) {
+		t.Error("a snapshot after a minute, the save point asks for an hour")
+	}
+	if !e.srv.saveCron(now.Add(2 * time.Hour)) {
+		t.Error("no snapshot: 2 writes and 2 hours")
+	}
+}

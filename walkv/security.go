@@ -288,6 +288,7 @@ func (srv *Server) housekeeping() {
 		}
 		srv.sampleInstant()
 		if tick%10 == 0 {
+			srv.saveCron(time.Now())
 			srv.clientsCron()
 			// A client that held large buffers left: give the memory
 			// back to the OS now rather than over minutes (the Go
