@@ -94,7 +94,7 @@ func cmdExec(x *exec) {
 	x.c.WriteArray(len(queue))
 	for _, q := range queue {
 		x.args = q.args
-		db.stats.cmd(q.cmd).calls.Add(1)
+		db.stats.cmdFor(q.cmd, q.args).calls.Add(1)
 		q.cmd.run(x)
 	}
 	x.srv.commit(x)

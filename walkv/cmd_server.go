@@ -17,7 +17,6 @@ const maxDebugSleep = 10 * time.Second
 func init() {
 	register(
 		&command{name: "info", arity: -1, flags: 0, lock: lockRead, run: cmdInfo},
-		&command{name: "config", arity: -2, flags: flagAdmin, run: cmdConfig},
 		&command{name: "save", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdSave},
 		&command{name: "bgsave", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
 		&command{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
@@ -35,71 +34,6 @@ func cmdInfo(x *exec) {
 		sections = append(sections, strings.ToLower(string(a)))
 	}
 	x.c.WriteBulkString(x.srv.info(sections))
-}
-
-// configParams are the parameters CONFIG GET knows, with their values.
-func (x *exec) configParams() [][2]string {
-	db := x.db
-	return [][2]string{
-		{"appendfsync", db.Fsync().String()},
-		{"appendonly", "yes"},
-		{"save", ""},
-		{"databases", "1"},
-		{"proto-max-bulk-len", strconv.Itoa(db.opts.MaxBulk)},
-		{"walkv-snapshot-log-bytes", strconv.FormatInt(db.opts.SnapshotLogBytes, 10)},
-	}
-}
-
-// allConfigParams are the DB's and the server's parameters.
-func (x *exec) allConfigParams() [][2]string {
-	return append(x.configParams(), x.srv.serverParams()...)
-}
-
-// cmdConfig serves CONFIG GET pattern..., CONFIG SET appendfsync value and
-// CONFIG RESETSTAT.
-func cmdConfig(x *exec) {
-	sub := x.args[1]
-	switch {
-	case eqFold(sub, "get") && len(x.args) >= 3:
-		var out []string
-		for _, p := range x.allConfigParams() {
-			for _, pat := range x.args[2:] {
-				if globMatch(strings.ToLower(string(pat)), p[0]) {
-					out = append(out, p[0], p[1])
-					break
-				}
-			}
-		}
-		x.writeStrings(out)
-	case eqFold(sub, "set") && len(x.args) == 4:
-		x.configSet(string(x.args[2]), string(x.args[3]))
-	case eqFold(sub, "resetstat") && len(x.args) == 2:
-		x.c.WriteString("OK")
-	default:
-		x.c.WriteError("ERR unknown subcommand or wrong number of arguments for 'config|" + clip(strings.ToLower(string(sub))) + "' command")
-	}
-}
-
-func (x *exec) configSet(param, value string) {
-	if ok, msg := x.srv.configSetServer(strings.ToLower(param), value); ok {
-		if msg != "" {
-			x.c.WriteError(msg)
-		} else {
-			x.c.WriteString("OK")
-		}
-		return
-	}
-	if !strings.EqualFold(param, "appendfsync") {
-		x.c.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + clip(param) + "'")
-		return
-	}
-	f, err := ParseFsync(strings.ToLower(value))
-	if err != nil {
-		x.c.WriteError("ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no")
-		return
-	}
-	x.db.SetFsync(f)
-	x.c.WriteString("OK")
 }
 
 func cmdSave(x *exec) {

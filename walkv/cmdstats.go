@@ -65,7 +65,7 @@ func (s *stats) cmd(cmd *command) *cmdStat { return &s.cmds[cmd.id] }
 // runCounted runs cmd (see run), timing it and counting its call and,
 // if it replied an error, its failure.
 func (srv *Server) runCounted(s *session, c redcon.Conn, cmd *command, args [][]byte) {
-	st := srv.db.stats.cmd(cmd)
+	st := srv.db.stats.cmdFor(cmd, args)
 	errs := s.errReplies
 	start := time.Now()
 	srv.run(s, c, cmd, args)

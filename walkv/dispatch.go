@@ -31,7 +31,7 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 		s.info.cmd.Store(&cmd.name) // CLIENT LIST's cmd
 	}
 	if cmd != nil && cmd.arityOK(len(args)) && !srv.admitCommand(s, c, cmd, args) {
-		srv.db.stats.cmd(cmd).rejected.Add(1)
+		srv.db.stats.cmdFor(cmd, args).rejected.Add(1)
 		if s.multi && !cmd.has(flagMultiCtl) {
 			s.multiErr = true
 		}
@@ -48,7 +48,7 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	case cmd == nil:
 		c.WriteError(errUnknown(args))
 	case !cmd.arityOK(len(args)):
-		srv.db.stats.cmd(cmd).rejected.Add(1)
+		srv.db.stats.cmdFor(cmd, args).rejected.Add(1)
 		c.WriteError(errArity(cmd.name))
 	default:
 		srv.runCounted(s, c, cmd, args)

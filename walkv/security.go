@@ -286,7 +286,9 @@ func (srv *Server) housekeeping() {
 				srv.usedMemory.Store(int64(sample[0].Value.Uint64()))
 			}
 		}
+		srv.sampleInstant()
 		if tick%10 == 0 {
+			srv.saveCron(time.Now())
 			srv.clientsCron()
 			// A client that held large buffers left: give the memory
 			// back to the OS now rather than over minutes (the Go
@@ -356,131 +358,11 @@ var freesMemory = func() map[string]bool {
 	return m
 }()
 
-// Configuration parameters of the server (CONFIG GET/SET).
-
-// serverParams returns the server's parameters and their values.
-func (srv *Server) serverParams() [][2]string {
-	l := &srv.lim
-	pass := ""
-	if p := srv.acl.def.perms(); !p.nopass && len(p.hashes) > 0 {
-		pass = "#" + hexString(p.hashes[0][:]) // only the digest is kept
-	}
-	return [][2]string{
-		{"requirepass", pass},
-		{"protected-mode", yesNo(l.protected.Load())},
-		{"maxclients", strconv.FormatInt(l.maxClients.Load(), 10)},
-		{"timeout", strconv.FormatInt(int64(time.Duration(l.timeout.Load())/time.Second), 10)},
-		{"maxmemory", strconv.FormatInt(l.maxMemory.Load(), 10)},
-		{"maxmemory-policy", "noeviction"},
-		{"maxmemory-clients", strconv.FormatInt(l.maxMemClients.Load(), 10)},
-		{"client-query-buffer-limit", strconv.FormatInt(l.queryBuf.Load(), 10)},
-		{"client-output-buffer-limit", srv.outputLimitString()},
-		{"aclfile", srv.cfg.ACLFile},
-	}
-}
-
-func (srv *Server) outputLimitString() string {
-	var parts []string
-	for i, name := range []string{"normal", "pubsub"} {
-		l := srv.lim.out[i].Load()
-		parts = append(parts, fmt.Sprintf("%s %d %d %d", name, l.Hard, l.Soft, int64(l.SoftFor/time.Second)))
-	}
-	return strings.Join(parts, " ")
-}
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
-}
-
-// configSetServer sets a server parameter; ok is false for a parameter
-// the server does not own, errMsg the reply for a bad value.
-func (srv *Server) configSetServer(param, value string) (ok bool, errMsg string) {
-	l := &srv.lim
-	bad := func(why string) (bool, string) {
-		return true, "ERR CONFIG SET failed (possibly related to argument '" + param + "') - " + why
-	}
-	switch param {
-	case "requirepass":
-		rules := []string{"resetpass", ">" + value}
-		if value == "" {
-			rules = []string{"nopass"}
-		}
-		if err := srv.acl.setUser("default", rules); err != nil {
-			return bad(err.Error())
-		}
-	case "protected-mode":
-		switch strings.ToLower(value) {
-		case "yes":
-			l.protected.Store(true)
-		case "no":
-			l.protected.Store(false)
-		default:
-			return bad("argument must be 'yes' or 'no'")
-		}
-	case "maxclients", "timeout", "maxmemory", "maxmemory-clients", "client-query-buffer-limit":
-		n, err := parseMemory(value)
-		if err != nil || n < 0 || (param == "maxclients" && n == 0) {
-			return bad("argument couldn't be parsed into an integer")
-		}
-		switch param {
-		case "maxclients":
-			l.maxClients.Store(n)
-		case "timeout":
-			l.timeout.Store(n * int64(time.Second))
-		case "maxmemory":
-			l.maxMemory.Store(n)
-		case "maxmemory-clients":
-			l.maxMemClients.Store(n)
-		default:
-			l.queryBuf.Store(n)
-		}
-	case "maxmemory-policy":
-		if !strings.EqualFold(value, "noeviction") {
-			return bad("walkv supports only noeviction")
-		}
-	case "client-output-buffer-limit":
-		if err := srv.setOutputLimits(value); err != nil {
-			return bad(err.Error())
-		}
-	default:
-		return false, ""
-	}
-	return true, ""
-}
-
-// setOutputLimits parses "<class> <hard> <soft> <soft-seconds>..." and
-// applies it (all or nothing).
-func (srv *Server) setOutputLimits(v string) error {
-	f := strings.Fields(v)
-	if len(f) == 0 || len(f)%4 != 0 {
-		return fmt.Errorf("wrong number of arguments")
-	}
-	var set [2]*OutputLimit
-	for i := 0; i < len(f); i += 4 {
-		class := map[string]int{"normal": classNormal, "pubsub": classPubsub, "replica": -1, "slave": -1}
-		c, ok := class[strings.ToLower(f[i])]
-		if !ok {
-			return fmt.Errorf("invalid client class %q", f[i])
-		}
-		hard, e1 := parseMemory(f[i+1])
-		soft, e2 := parseMemory(f[i+2])
-		secs, e3 := strconv.ParseInt(f[i+3], 10, 64)
-		if e1 != nil || e2 != nil || e3 != nil || hard < 0 || soft < 0 || secs < 0 {
-			return fmt.Errorf("invalid limits")
-		}
-		if c >= 0 {
-			set[c] = &OutputLimit{Hard: hard, Soft: soft, SoftFor: time.Duration(secs) * time.Second}
-		}
-	}
-	for i, l := range set {
-		if l != nil {
-			srv.lim.out[i].Store(l)
-		}
-	}
-	return nil
 }
 
 // parseMemory parses a byte count as Redis's configuration does: an
@@ -541,18 +423,5 @@ func (srv *Server) securityStats() []infoField {
 		{"acl_access_denied_cmd", a.deniedCmd.Load()},
 		{"acl_access_denied_key", a.deniedKey.Load()},
 		{"acl_access_denied_channel", 0},
-	}
-}
-
-// memoryInfo is INFO's memory section.
-func (srv *Server) memoryInfo() []infoField {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
-	metrics.Read(sample)
-	return []infoField{
-		{"used_memory", sample[0].Value.Uint64()},
-		{"walkv_go_runtime_bytes", sample[1].Value.Uint64()},
-		{"maxmemory", srv.lim.maxMemory.Load()},
-		{"maxmemory_policy", "noeviction"},
-		{"maxmemory_clients", srv.lim.maxMemClients.Load()},
 	}
 }

@@ -172,7 +172,7 @@ func TestOutputSoftLimit(t *testing.T) {
 	c := clientOf(t, srv, redis.Options{})
 	steps(t, c, []step{
 		{"CONFIG SET client-output-buffer-limit normal␣0␣1mb␣1", "OK"},
-		{"CONFIG GET client-output-buffer-limit", []any{"client-output-buffer-limit", "normal 0 1048576 1 pubsub 33554432 8388608 60"}},
+		{"CONFIG GET client-output-buffer-limit", []any{"client-output-buffer-limit", "normal 0 1048576 1 slave 268435456 67108864 60 pubsub 33554432 8388608 60"}},
 	})
 	if err := c.Set(context.Background(), "big", strings.Repeat("x", 256<<10), 0).Err(); err != nil {
 		t.Fatal(err)

@@ -74,6 +74,12 @@ type Server struct {
 	freeOS     atomic.Bool   // a client with big buffers closed: return memory to the OS
 	housekept  chan struct{} // closed when housekeeping returned
 
+	cfgStore configStore   // CONFIG's parameters (see config_live.go)
+	statBase statsBaseline // INFO's counters at CONFIG RESETSTAT (see info_reset.go)
+	instant  instantRates  // INFO's instantaneous_* rates (see info_sections.go)
+	memPeak  atomic.Int64  // INFO's used_memory_peak (see info_memory.go)
+	memStart int64         // INFO's used_memory_startup: heap bytes at Serve
+
 	ps pubsubHub // Pub/Sub subscriptions (see pubsub.go)
 
 	// TLS (see tls.go).
@@ -158,6 +164,7 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 	if opts != nil {
 		srv.cfg = *opts
 	}
+	srv.memStart = heapObjectBytes()
 	if err := srv.initLimits(); err != nil {
 		return nil, err
 	}
