@@ -29,9 +29,9 @@ func ioWorkload() []op {
 // ioRun runs the workload on a filesystem that fails as inj says. It
 // returns the model before and after the first failed call (equal if
 // nothing failed), whether a call failed, and the failure's error.
-func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, cause error) (before, after state, failed bool) {
+func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, cause error, directMin int) (before, after state, failed bool) {
 	t.Helper()
-	o := Options{FS: errorfs.Wrap(mem, inj), SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40}
+	o := Options{FS: errorfs.Wrap(mem, inj), SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40, directMin: directMin}
 	s := state{first: 1, gen: map[uint64]uint64{}, ends: map[uint64]bool{}}
 	l, err := Open(memDir, &o)
 	if err != nil {
@@ -69,24 +69,32 @@ func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, cau
 // SyncAlways and SyncNever: the failing call returns an error wrapping the
 // cause, nothing hangs or panics, fail-stop holds, and after a simulated
 // power loss a clean Open recovers a log consistent with the model before
-// or after the failed call, every acknowledged entry intact.
+// or after the failed call, every acknowledged entry intact. Half of the
+// (cause, from) pairs run with lone entries written from the caller's
+// slice (pwritev, Options.directMin), half copied, so each cause and each
+// mode of failure meets both paths.
 func TestIOErrorsAtEveryOperation(t *testing.T) {
 	runs := 0
 	for _, p := range []SyncPolicy{SyncAlways, SyncNever} {
-		counter := errorfs.NewCounter()
-		ioRun(t, vfs.NewMem(), counter, p, nil)
-		n := counter.Count()
-		for _, cause := range []error{syscall.EIO, syscall.ENOSPC} {
-			for _, from := range []bool{false, true} {
-				for i := int64(0); i < n+5; i++ {
-					inj := errorfs.OnIndex(i, cause)
-					if from {
-						inj = errorfs.FromIndex(i, cause)
+		for _, direct := range []bool{false, true} {
+			counter := errorfs.NewCounter()
+			ioRun(t, vfs.NewMem(), counter, p, nil, directFor(direct))
+			n := counter.Count()
+			for _, cause := range []error{syscall.EIO, syscall.ENOSPC} {
+				for _, from := range []bool{false, true} {
+					if (cause == syscall.EIO) != from != direct {
+						continue
 					}
-					mem := vfs.NewMem()
-					before, after, _ := ioRun(t, mem, inj, p, cause)
-					checkAfterIOError(t, mem, before, after, fmt.Sprintf("%v %v from=%v op %d", p, cause, from, i))
-					runs++
+					for i := int64(0); i < n+5; i++ {
+						inj := errorfs.OnIndex(i, cause)
+						if from {
+							inj = errorfs.FromIndex(i, cause)
+						}
+						mem := vfs.NewMem()
+						before, after, _ := ioRun(t, mem, inj, p, cause, directFor(direct))
+						checkAfterIOError(t, mem, before, after, fmt.Sprintf("%v %v from=%v direct=%v op %d", p, cause, from, direct, i))
+						runs++
+					}
 				}
 			}
 		}

@@ -33,25 +33,53 @@ func (l *Log) Append(data []byte) (uint64, error) {
 	return l.writeOne(0, data)
 }
 
-// writeOne encodes one entry at index (0: the next one) and commits it.
-// The index is checked after makeRoom, which may release mu.
+// writeOne encodes one entry at index (0: the next one) and commits it,
+// writing a large one from data itself (writeDirect).
 // REQUIRES: mu held.
 func (l *Log) writeOne(index uint64, data []byte) (uint64, error) {
-	if err := l.makeRoom(int64(record.HeaderSize + len(data))); err != nil {
-		return 0, err
-	}
-	if err := l.indexRoom(1); err != nil {
+	return l.writeEntry(index, data, l.direct(len(data)))
+}
+
+// writeEntry encodes one entry at index (0: the next one) and commits it:
+// copied into buf, or, if direct, written from data before it returns
+// (writeDirect). A caller that returns before the entry is written (an
+// asynchronous append) must pass direct = false. The index is checked
+// after entryRoom, which may release mu. REQUIRES: mu held.
+func (l *Log) writeEntry(index uint64, data []byte, direct bool) (uint64, error) {
+	if err := l.entryRoom(len(data), direct); err != nil {
 		return 0, err
 	}
 	if index != 0 && index != l.last+1 {
 		return 0, fmt.Errorf("%w: index %d, next is %d", ErrOutOfOrder, index, l.last+1)
 	}
 	index = l.last + 1
+	if direct {
+		return index, l.writeDirect(data)
+	}
 	l.encode(record.Full, data)
 	l.entryEnd = l.lsn
 	l.checkInvariants()
 	l.wake()
 	return index, l.commit(false)
+}
+
+// entryRoom makes room for one entry of n bytes (makeRoom, indexRoom)
+// and, if direct, waits until no flush is in progress, so that the caller
+// can take the flush role without releasing mu. It may release mu.
+// REQUIRES: mu held.
+func (l *Log) entryRoom(n int, direct bool) error {
+	for {
+		if err := l.makeRoom(int64(record.HeaderSize + n)); err != nil {
+			return err
+		}
+		if err := l.indexRoom(1); err != nil {
+			return err
+		}
+		if !direct || !l.flushing {
+			return nil
+		}
+		l.roomCond.Wait()
+	}
 }
 
 // WriteBatch writes b's entries, whose indexes must be consecutive from
