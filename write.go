@@ -8,7 +8,9 @@ import (
 
 // Write appends an entry with the given index, which must be LastIndex()+1
 // (ErrOutOfOrder otherwise). Under SyncAlways it returns after the entry
-// is durable.
+// is durable. The log is done with data when Write returns: a large entry
+// is written to the file from data itself, before the return, and a small
+// one copied.
 func (l *Log) Write(index uint64, data []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -24,6 +26,7 @@ func (l *Log) Write(index uint64, data []byte) error {
 
 // Append appends an entry at the next index and returns that index. It is
 // safe for many goroutines at once; under SyncAlways they share fsyncs.
+// As with Write, data may be reused as soon as Append returns.
 func (l *Log) Append(data []byte) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
