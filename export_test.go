@@ -7,6 +7,3 @@ func WithDirectMin(o Options, n int) *Options {
 	o.directMin = n
 	return &o
 }
-
-// DirectThreshold is the default directMin under policy p.
-func DirectThreshold(p SyncPolicy) int { return directThreshold(p) }

@@ -165,9 +165,9 @@ type Options struct {
 	newTicker func(d time.Duration) (c <-chan time.Time, stop func())
 	// directMin is the size from which an entry is written straight from
 	// the caller's slice instead of being copied into the write buffer
-	// (write_direct.go): 0 means the default for the sync policy
-	// (directThreshold), a negative value never. Tests lower it to run
-	// the fault suites through that path.
+	// (write_direct.go): 0 means the default (directMinDefault), a
+	// negative value never. Tests lower it to run the fault suites
+	// through that path.
 	directMin int
 	// segmentSalt chooses a new segment's salt; nil means random. The
 	// golden test fixes it so that its files are reproducible.

@@ -20,37 +20,25 @@ import "github.com/waldb/wal/record"
 // this path.
 //
 // The price is one write system call per large entry, which buffered
-// entries share: under SyncNever and SyncInterval that pays off only for
-// entries large enough that copying them costs more than a system call,
-// while under SyncAlways every write is flushed at once anyway.
-// directThreshold holds the measured crossover points (docs/performance.md,
-// "Large entries and direct I/O").
+// entries share, and, under SyncAlways, which concurrent writers' copied
+// entries share too. It pays only for entries large enough that copying
+// them costs more than that; directMinDefault is the measured crossover
+// (docs/performance.md, "Large entries and direct I/O").
 
-// directThreshold is the default Options.directMin for policy p.
-func directThreshold(p SyncPolicy) int {
-	if p == SyncAlways {
-		return directMinSynced
-	}
-	return directMinBuffered
-}
-
-// Entry sizes from which the payload is written from the caller's slice,
-// where BenchmarkAppendLarge on a tmpfs measured the process's CPU time
-// per Append lower than with the copy (docs/performance.md): under
-// SyncNever from 64 KiB (-12%; 16 KiB even, 4 KiB +42%), under SyncAlways,
-// where concurrent writers' entries share one write when copied, from 256
-// KiB (even with 1 writer, -6% with 4; 64 KiB: -15% with 1, +8% with 4).
-const (
-	directMinSynced   = 256 << 10
-	directMinBuffered = 64 << 10
-)
+// directMinDefault is the default Options.directMin, for every policy.
+// The process's CPU time per megabyte appended under SyncNever to ext4
+// (medians of 3 interleaved runs) was 38% higher with pwritev than with
+// the copy at 64 KiB, 3% lower at 256 KiB, 14% lower at 512 KiB and 34%
+// lower at 1 MiB; under SyncAlways (BenchmarkAppendLarge, tmpfs) 256 KiB was
+// even with 1 writer and 6% lower with 4, while 64 KiB lost with 4.
+const directMinDefault = 256 << 10
 
 // direct reports whether an entry of n bytes is written from the caller's
 // slice. REQUIRES: opts are validated.
 func (l *Log) direct(n int) bool {
 	m := l.opts.directMin
 	if m == 0 {
-		m = directThreshold(l.opts.SyncPolicy)
+		m = directMinDefault
 	}
 	return m > 0 && n >= m
 }
