@@ -311,6 +311,7 @@ func TestAppendAllocs(t *testing.T) {
 		policy     wal.SyncPolicy
 		async      bool
 		warm, runs int
+		size       int // 0: 128 B, copied; else written from the caller's slice
 	}{
 		// Enough warm-up to fill the 1 MiB buffer several times, so both
 		// write buffers have reached their steady capacity.
@@ -319,14 +320,21 @@ func TestAppendAllocs(t *testing.T) {
 		{policy: wal.SyncAlways, warm: 2_000, runs: 500},
 		{policy: wal.SyncNever, async: true, warm: 40_000, runs: 20_000},
 		{policy: wal.SyncAlways, async: true, warm: 2_000, runs: 500},
+		// Large entries (write_direct.go): one pwritev each, no rotation.
+		{policy: wal.SyncNever, warm: 1_000, runs: 2_000, size: 8 << 10},
+		{policy: wal.SyncAlways, warm: 500, runs: 300, size: 8 << 10},
+		{policy: wal.SyncAlways, async: true, warm: 500, runs: 300, size: 8 << 10},
 	}
 	for _, c := range cases {
-		name := c.policy.String()
+		name, size, min := c.policy.String(), 128, -1
+		if c.size > 0 {
+			name, size, min = fmt.Sprintf("%v/direct-%d", c.policy, c.size), c.size, 4<<10
+		}
 		if c.async {
 			name += "/async"
 		}
 		t.Run(name, func(t *testing.T) {
-			l, err := wal.Open(t.TempDir(), &wal.Options{SyncPolicy: c.policy})
+			l, err := wal.Open(t.TempDir(), wal.WithDirectMin(wal.Options{SyncPolicy: c.policy}, min))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,7 +343,7 @@ func TestAppendAllocs(t *testing.T) {
 					t.Error(err)
 				}
 			})
-			data := randomBytes(128, 3)
+			data := randomBytes(size, 3)
 			write := func() error {
 				if !c.async {
 					_, err := l.Append(data)

@@ -20,33 +20,40 @@ const maxSpareBuffer = 16 << 20
 // times BufferSize during a write. mu is released during the syscalls. A
 // failure is sticky (see fail).
 // REQUIRES: mu held; !flushing; !syncing if sync; tail != nil.
-func (l *Log) flush(sync bool) {
+func (l *Log) flush(sync bool) { l.flushWith(sync, nil) }
+
+// flushWith is flush, writing ext (a large entry's payload, still the
+// caller's slice) right after buf with one vectored write; see
+// writeDirect. ext is not referenced once flushWith returns.
+// REQUIRES: as flush; buf ends with ext's record header if ext != nil.
+func (l *Log) flushWith(sync bool, ext []byte) {
 	l.flushing = true
 	buf := l.buf
 	l.buf, l.spare = l.spare[:0], nil
-	l.flushBuf = buf
+	l.flushBuf, l.flushExt = buf, ext
 	entries := l.bufEntries
 	l.bufEntries = 0
 	off := l.written - l.tailBase
-	end := l.written + int64(len(buf))
+	n := len(buf) + len(ext)
+	end := l.written + int64(n)
 	lastIdx := l.last
 	t := l.tail
 	l.mu.Unlock()
 
 	var err error
 	timed := l.ev.timed()
-	if len(buf) > 0 {
+	if n > 0 {
 		var began time.Time
 		if timed {
 			began = time.Now()
 		}
-		_, err = t.f.WriteAt(buf, off)
+		err = l.writeTail(t, buf, ext, off)
 		if timed {
-			l.ev.wrote(WriteInfo{Segment: t.name, Bytes: len(buf), Entries: entries, Duration: time.Since(began), Err: err})
+			l.ev.wrote(WriteInfo{Segment: t.name, Bytes: n, Entries: entries, Duration: time.Since(began), Err: err})
 		}
 	}
 	if err == nil && !sync {
-		startWriteback(t, off+int64(len(buf))) // a syscall: not under mu
+		startWriteback(t, off+int64(n)) // a syscall: not under mu
 	}
 
 	l.mu.Lock()
@@ -57,7 +64,7 @@ func (l *Log) flush(sync bool) {
 			l.wakeSyncer()
 		}
 	}()
-	l.flushing, l.flushBuf = false, nil
+	l.flushing, l.flushBuf, l.flushExt = false, nil, nil
 	if cap(buf) <= maxSpareBuffer {
 		l.spare = buf[:0]
 	}
@@ -107,6 +114,20 @@ func (l *Log) flush(sync bool) {
 		l.lsn += int64(len(l.buf) - n)
 		l.setSynIdx(lastIdx)
 	}
+}
+
+// writeTail writes buf, then ext if any, to the tail at off: one write
+// either way, vectored (pwritev) with ext, so that ext is written from
+// where it is. REQUIRES: the flush role (it guards iov); mu not held.
+func (l *Log) writeTail(t *segment, buf, ext []byte, off int64) error {
+	if ext == nil {
+		_, err := t.f.WriteAt(buf, off)
+		return err
+	}
+	l.iov = [2][]byte{buf, ext}
+	_, err := vfs.WriteAtv(t.f, l.iov[:], off)
+	l.iov = [2][]byte{} // drop the caller's slice
+	return err
 }
 
 // writebackChunk is how many bytes of complete pages a tail segment

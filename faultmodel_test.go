@@ -88,7 +88,8 @@ func TestFaultModelCrashes(t *testing.T) {
 		ops := randomOps(rng, 80)
 		p := []SyncPolicy{SyncAlways, SyncNever}[seed%2]
 		mem := vfs.NewMem()
-		o := Options{SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40, NoPreallocate: seed%3 == 0}
+		o := Options{SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40, NoPreallocate: seed%3 == 0,
+			directMin: directFor(seed%4 >= 2)}
 		s := state{first: 1, gen: map[uint64]uint64{}, ends: map[uint64]bool{}}
 		rec := &hostileRecorder{mem: mem, rng: newRand(seed), every: 4, before: s, after: s}
 		o.FS = errorfs.Wrap(mem, rec)

@@ -2,7 +2,6 @@ package wal
 
 import (
 	"github.com/waldb/wal/internal/invariants"
-	"github.com/waldb/wal/record"
 )
 
 // checkInvariants verifies the write state against the invariants stated
@@ -13,7 +12,7 @@ func (l *Log) checkInvariants() {
 		return
 	}
 	invariants.Check(l.synced <= l.written, "synced %d > written %d", l.synced, l.written)
-	inFlight := int64(len(l.flushBuf))
+	inFlight := int64(len(l.flushBuf) + len(l.flushExt))
 	invariants.Check(l.written+inFlight+int64(len(l.buf)) == l.lsn,
 		"written %d + in flight %d + buffered %d != lsn %d", l.written, inFlight, len(l.buf), l.lsn)
 	invariants.Check(l.entryEnd <= l.lsn, "entryEnd %d > lsn %d", l.entryEnd, l.lsn)
@@ -28,8 +27,8 @@ func (l *Log) checkInvariants() {
 		invariants.Check(l.tailOffs[n-2] < l.tailOffs[n-1], "tail offsets not increasing at %d", n-1)
 	}
 	if n > 0 {
-		if b := l.buffered(int64(l.tailOffs[n-1]) + l.tailBase); b != nil {
-			_, _, err := record.Decode(b)
+		if b, ext := l.buffered(int64(l.tailOffs[n-1]) + l.tailBase); b != nil {
+			_, err := decodeBuffered(b, ext, l.last)
 			invariants.Check(err == nil, "newest buffered record of index %d does not decode: %v", l.last, err)
 		}
 	}

@@ -29,9 +29,9 @@ func ioWorkload() []op {
 // ioRun runs the workload on a filesystem that fails as inj says. It
 // returns the model before and after the first failed call (equal if
 // nothing failed), whether a call failed, and the failure's error.
-func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, m writeMode, cause error) (before, after state, failed bool) {
+func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, m writeMode, cause error, directMin int) (before, after state, failed bool) {
 	t.Helper()
-	o := Options{FS: errorfs.Wrap(mem, inj), SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40}
+	o := Options{FS: errorfs.Wrap(mem, inj), SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40, directMin: directMin}
 	s := state{first: 1, gen: map[uint64]uint64{}, ends: map[uint64]bool{}}
 	l, err := Open(memDir, &o)
 	if err != nil {
@@ -73,27 +73,35 @@ func ioRun(t *testing.T, mem *vfs.MemFS, inj errorfs.Injector, p SyncPolicy, m w
 //
 // The appends run through the synchronous API and through the
 // asynchronous one (NotifyDurable under SyncAlways, WaitDurable under
-// SyncNever; the power-loss suite pairs them the other way round): the failure reaches the
-// waiter as the sticky error, and no entry it covers is reported durable.
+// SyncNever; the power-loss suite pairs them the other way round): the
+// failure reaches the waiter as the sticky error, and no entry it covers
+// is reported durable. Half of the (cause, from) pairs run with lone
+// entries written from the caller's slice (pwritev, Options.directMin),
+// half copied, so each cause and each mode of failure meets both paths.
 func TestIOErrorsAtEveryOperation(t *testing.T) {
 	runs := 0
 	for _, p := range []SyncPolicy{SyncAlways, SyncNever} {
 		async := map[SyncPolicy]writeMode{SyncAlways: modeNotify, SyncNever: modeWait}[p]
 		for _, m := range []writeMode{modeSync, async} {
-			counter := errorfs.NewCounter()
-			ioRun(t, vfs.NewMem(), counter, p, m, nil)
-			n := counter.Count()
-			for _, cause := range []error{syscall.EIO, syscall.ENOSPC} {
-				for _, from := range []bool{false, true} {
-					for i := int64(0); i < n+5; i++ {
-						inj := errorfs.OnIndex(i, cause)
-						if from {
-							inj = errorfs.FromIndex(i, cause)
+			for _, direct := range []bool{false, true} {
+				counter := errorfs.NewCounter()
+				ioRun(t, vfs.NewMem(), counter, p, m, nil, directFor(direct))
+				n := counter.Count()
+				for _, cause := range []error{syscall.EIO, syscall.ENOSPC} {
+					for _, from := range []bool{false, true} {
+						if (cause == syscall.EIO) != from != direct {
+							continue
 						}
-						mem := vfs.NewMem()
-						before, after, _ := ioRun(t, mem, inj, p, m, cause)
-						checkAfterIOError(t, mem, before, after, fmt.Sprintf("%v %v %v from=%v op %d", p, m, cause, from, i))
-						runs++
+						for i := int64(0); i < n+5; i++ {
+							inj := errorfs.OnIndex(i, cause)
+							if from {
+								inj = errorfs.FromIndex(i, cause)
+							}
+							mem := vfs.NewMem()
+							before, after, _ := ioRun(t, mem, inj, p, m, cause, directFor(direct))
+							checkAfterIOError(t, mem, before, after, fmt.Sprintf("%v %v %v from=%v direct=%v op %d", p, m, cause, from, direct, i))
+							runs++
+						}
 					}
 				}
 			}

@@ -39,8 +39,15 @@ import (
 //
 // Invariants (when !flushing): synced <= written <= lsn, and buf holds the
 // bytes [written, lsn). While flushing, flushBuf holds [written,
-// written+len(flushBuf)) and buf the rest. Every sealed segment's bytes are
-// durable. first <= last+1; the log is empty iff last < first.
+// written+len(flushBuf)), flushExt (usually empty) the bytes right after
+// those, and buf the rest. Every sealed segment's bytes are durable.
+// first <= last+1; the log is empty iff last < first.
+//
+// Large entries skip buf (write_direct.go): their writer encodes only the
+// record header into buf and, without releasing mu, flushes buf with its
+// own payload as flushExt, written from the caller's slice by one vectored
+// write. The slice is referenced only while that writer is inside flush,
+// so it is free again when Append returns.
 //
 // Sealed segments are also published, immutable, in view, so Read of a
 // sealed entry takes no lock.
@@ -97,6 +104,15 @@ type Log struct {
 	async asyncState
 	// durIdx mirrors synIdx for DurableIndex, which takes no lock.
 	durIdx atomic.Uint64
+
+	// flushExt is the payload of a large entry that the flush in progress
+	// writes from its writer's slice, after flushBuf (write_direct.go);
+	// nil otherwise. Readers may copy from it under mu: its writer cannot
+	// return before the flush reacquires mu and clears it.
+	flushExt []byte
+	// iov is the flush's vector of buffers, kept here so that building it
+	// allocates nothing. The flush role guards it.
+	iov [2][]byte
 }
 
 // view is the lock-free snapshot Read uses for sealed segments.

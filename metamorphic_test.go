@@ -378,8 +378,11 @@ func runMetamorphic(t *testing.T, seed uint64, opsPerWorker int, stall time.Dura
 	if seed%4 == 2 {
 		h.opts.SegmentSize = []int{16 << 10, 64 << 10}[rng.IntN(2)] // larger maps (knownDefect3)
 	}
-	t.Logf("seed %d: fs=%s policy=%v segment=%d faults=%q from entry %d p=%.3f budget=%d NoCopy=%v", seed, map[bool]string{true: "os", false: "mem"}[useOS],
-		policy, h.opts.SegmentSize, plan.name, h.inj.armAt, h.inj.p, h.inj.budget, h.opts.NoCopy)
+	// Half the seeds write every Append and Write from the caller's slice
+	// (pwritev, write_direct.go), and every seed of each policy meets both.
+	h.opts.directMin = directFor(seed%8 >= 4)
+	t.Logf("seed %d: fs=%s policy=%v segment=%d faults=%q from entry %d p=%.3f budget=%d NoCopy=%v directMin=%d", seed, map[bool]string{true: "os", false: "mem"}[useOS],
+		policy, h.opts.SegmentSize, plan.name, h.inj.armAt, h.inj.p, h.inj.budget, h.opts.NoCopy, h.opts.directMin)
 	h.l = h.prefill(t, 40+rng.IntN(120))
 	h.inj.armAt += h.written.Load()
 

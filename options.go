@@ -163,6 +163,12 @@ type Options struct {
 	// newTicker makes the background tickers; nil means time.NewTicker
 	// (the monotonic clock). Tests substitute a fake clock.
 	newTicker func(d time.Duration) (c <-chan time.Time, stop func())
+	// directMin is the size from which an entry is written straight from
+	// the caller's slice instead of being copied into the write buffer
+	// (write_direct.go): 0 means the default (directMinDefault), a
+	// negative value never. Tests lower it to run the fault suites
+	// through that path.
+	directMin int
 	// segmentSalt chooses a new segment's salt; nil means random. The
 	// golden test fixes it so that its files are reproducible.
 	segmentSalt func(seq uint64) uint32

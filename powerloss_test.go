@@ -109,6 +109,9 @@ func appendAsync(l *Log, b *Batch, m writeMode, wait bool) error {
 	return <-done
 }
 
+// appendOp writes n entries as one batch; a lone unsynced entry with
+// Write, which takes the path that writes a large entry from the caller's
+// slice when Options.directMin is lowered (write_direct.go).
 func appendOp(n int, sync bool, gen uint64) op {
 	batch := func(l *Log) *Batch {
 		last, _ := l.LastIndex()
@@ -121,7 +124,13 @@ func appendOp(n int, sync bool, gen uint64) op {
 	}
 	return op{
 		desc: fmt.Sprintf("batch of %d sync=%v", n, sync),
-		call: func(l *Log) error { return l.WriteBatch(batch(l)) },
+		call: func(l *Log) error {
+			if n == 1 && !sync {
+				last, _ := l.LastIndex()
+				return l.Write(last+1, payload(last+1, gen))
+			}
+			return l.WriteBatch(batch(l))
+		},
 		async: func(l *Log, m writeMode) error {
 			return appendAsync(l, batch(l), m, sync || l.opts.SyncPolicy == SyncAlways)
 		},
@@ -259,10 +268,12 @@ func (r *recorder) pending(before, after state, desc string) {
 
 // runWithCrashes runs ops on a log whose filesystem records crash images,
 // then opens each image and checks it against the model.
-func runWithCrashes(t *testing.T, ops []op, p SyncPolicy, keep float64, every func(int64) bool) int {
+// directMin is Options.directMin: 1 writes every lone entry from the
+// caller's slice, 0 keeps the default.
+func runWithCrashes(t *testing.T, ops []op, p SyncPolicy, keep float64, directMin int, every func(int64) bool) int {
 	t.Helper()
 	mem := vfs.NewMem()
-	o := Options{SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40}
+	o := Options{SyncPolicy: p, SegmentSize: 1 << 10, FlushInterval: 1 << 40, SyncInterval: 1 << 40, directMin: directMin}
 	s := state{first: 1, gen: map[uint64]uint64{}, ends: map[uint64]bool{}}
 	rec := &recorder{mem: mem, keep: keep, every: every, before: s, after: s}
 	o.FS = errorfs.Wrap(mem, rec)
@@ -306,7 +317,8 @@ func checkCrashPoint(t *testing.T, cp crashPoint, o Options) {
 
 // TestPowerLossEveryOperation crashes at every filesystem operation of a
 // scripted workload (rotations, both truncations, emptying, a reset),
-// keeping 0%, 50% and 100% of unsynced blocks and directory entries.
+// keeping 0%, 50% and 100% of unsynced blocks and directory entries. The
+// runs keeping 50% write lone entries from the caller's slice (pwritev).
 //
 // It runs the workload through the synchronous API and through the
 // asynchronous one (AppendBatchAsync acknowledged by WaitDurable under
@@ -318,7 +330,7 @@ func TestPowerLossEveryOperation(t *testing.T) {
 		async := map[SyncPolicy]writeMode{SyncAlways: modeWait, SyncNever: modeNotify}[p]
 		for _, m := range []writeMode{modeSync, async} {
 			for _, keep := range []float64{0, 0.5, 1} {
-				total += runWithCrashes(t, withMode(script(), m), p, keep, func(int64) bool { return true })
+				total += runWithCrashes(t, withMode(script(), m), p, keep, directFor(keep == 0.5), func(int64) bool { return true })
 			}
 		}
 	}
@@ -340,9 +352,18 @@ func TestPowerLossRandomWorkloads(t *testing.T) {
 		ops := withMode(randomOps(rng, 120), writeMode(seed/6%3))
 		p := []SyncPolicy{SyncAlways, SyncNever}[seed%2]
 		keep := []float64{0, 0.5, 1}[seed%3]
-		total += runWithCrashes(t, ops, p, keep, func(int64) bool { return rng.IntN(2) == 0 })
+		total += runWithCrashes(t, ops, p, keep, directFor(seed%4 >= 2), func(int64) bool { return rng.IntN(2) == 0 })
 	}
 	t.Logf("%d crash states checked", total)
+}
+
+// directFor is the Options.directMin of a test run: 1 (every lone entry
+// written from the caller's slice) if direct, else 0 (the default).
+func directFor(direct bool) int {
+	if direct {
+		return 1
+	}
+	return 0
 }
 
 // randomOps draws a workload of n operations.
@@ -382,7 +403,7 @@ func TestPowerLossDuringTruncateBackSeal(t *testing.T) {
 	}
 	ops = append(ops, truncBackOp(func(s state) uint64 { return s.last - 4 }), appendOp(3, false, 2))
 	for _, keep := range []float64{0.5, 1} {
-		runWithCrashes(t, ops, SyncAlways, keep, func(int64) bool { return true })
+		runWithCrashes(t, ops, SyncAlways, keep, 0, func(int64) bool { return true })
 	}
 }
 
@@ -398,6 +419,6 @@ func TestPowerLossDuringMultiSegmentTruncateFront(t *testing.T) {
 	}
 	ops = append(ops, truncFrontOp(func(s state) uint64 { return s.last - 5 }), appendOp(2, false, 1))
 	for seed := 0; seed < 4; seed++ {
-		runWithCrashes(t, ops, SyncAlways, 0.5, func(int64) bool { return true })
+		runWithCrashes(t, ops, SyncAlways, 0.5, 0, func(int64) bool { return true })
 	}
 }

@@ -133,8 +133,8 @@ func (l *Log) locate(dst []byte, index uint64) (p readPlan, data []byte, err err
 	}
 	i := index - l.tail.first
 	off := int64(l.tailOffs[i])
-	if b := l.buffered(off + l.tailBase); b != nil {
-		data, err := decodeEntry(b, index)
+	if b, ext := l.buffered(off + l.tailBase); b != nil {
+		data, err := decodeBuffered(b, ext, index)
 		if err != nil {
 			return p, nil, err
 		}
@@ -149,16 +149,43 @@ func (l *Log) locate(dst []byte, index uint64) (p readPlan, data []byte, err err
 }
 
 // buffered returns the buffer bytes starting at LSN pos if they have not
-// been written to the OS yet, else nil. REQUIRES: mu held.
-func (l *Log) buffered(pos int64) []byte {
+// been written to the OS yet, else nil. While a flush writes a large
+// entry from its writer's slice (flushExt), the bytes from pos may end
+// with that entry's header: ext is then the payload that follows them.
+// REQUIRES: mu held.
+func (l *Log) buffered(pos int64) (b, ext []byte) {
 	if pos < l.written {
-		return nil
+		return nil, nil
 	}
 	pos -= l.written
 	if pos < int64(len(l.flushBuf)) {
-		return l.flushBuf[pos:]
+		return l.flushBuf[pos:], l.flushExt
 	}
-	return l.buf[pos-int64(len(l.flushBuf)):]
+	pos -= int64(len(l.flushBuf) + len(l.flushExt))
+	return l.buf[pos:], nil
+}
+
+// decodeBuffered decodes the entry record at the start of b, as buffered
+// returned them: if b is exactly a header and ext is set, ext is its
+// payload (a large entry in flight, whose header ends flushBuf).
+func decodeBuffered(b, ext []byte, index uint64) ([]byte, error) {
+	if ext == nil || len(b) != record.HeaderSize {
+		return decodeEntry(b, index)
+	}
+	h, err := record.DecodeHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	if int(h.Length) != len(ext) {
+		return nil, fmt.Errorf("header of length %d before a payload of %d bytes", h.Length, len(ext))
+	}
+	if err := record.Verify(h, b[4:], ext); err != nil {
+		return nil, err
+	}
+	if !h.Type.IsEntry() || h.Index != index {
+		return nil, fmt.Errorf("found %v record with index %d", h.Type, h.Index)
+	}
+	return ext, nil
 }
 
 // readTail reads entry index from the tail file at [off, end) and appends

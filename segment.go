@@ -330,6 +330,7 @@ type renamedFile struct {
 var (
 	_ vfs.Mmapper          = (*renamedFile)(nil)
 	_ vfs.WritebackStarter = (*renamedFile)(nil)
+	_ vfs.VectorWriter     = (*renamedFile)(nil)
 )
 
 // renamed wraps f, opened as tmp and renamed (or about to be) to path.
@@ -351,6 +352,13 @@ func (f *renamedFile) ReadAt(p []byte, off int64) (int, error) {
 
 func (f *renamedFile) WriteAt(p []byte, off int64) (int, error) {
 	n, err := f.File.WriteAt(p, off)
+	return n, f.fix(err)
+}
+
+// WriteAtv writes with the wrapped file's vectored write, if it has one
+// (vfs.WriteAtv).
+func (f *renamedFile) WriteAtv(bufs [][]byte, off int64) (int, error) {
+	n, err := vfs.WriteAtv(f.File, bufs, off)
 	return n, f.fix(err)
 }
 

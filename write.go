@@ -8,7 +8,9 @@ import (
 
 // Write appends an entry with the given index, which must be LastIndex()+1
 // (ErrOutOfOrder otherwise). Under SyncAlways it returns after the entry
-// is durable.
+// is durable. The log is done with data when Write returns: a large entry
+// is written to the file from data itself, before the return, and a small
+// one copied.
 func (l *Log) Write(index uint64, data []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -24,6 +26,7 @@ func (l *Log) Write(index uint64, data []byte) error {
 
 // Append appends an entry at the next index and returns that index. It is
 // safe for many goroutines at once; under SyncAlways they share fsyncs.
+// As with Write, data may be reused as soon as Append returns.
 func (l *Log) Append(data []byte) (uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -34,25 +37,53 @@ func (l *Log) Append(data []byte) (uint64, error) {
 }
 
 // writeOne encodes one entry at index (0: the next one) and commits it
-// (async: without waiting for durability, see commit).
-// The index is checked after makeRoom, which may release mu.
-// REQUIRES: mu held.
+// (async: without waiting for durability, see commit), writing a large one
+// from data itself (writeDirect). A direct write is finished before
+// writeOne returns, so an asynchronous append may take it too: only its
+// fsync is left for later. REQUIRES: mu held.
 func (l *Log) writeOne(index uint64, data []byte, async bool) (uint64, error) {
-	if err := l.makeRoom(int64(record.HeaderSize + len(data))); err != nil {
-		return 0, err
-	}
-	if err := l.indexRoom(1); err != nil {
+	return l.writeEntry(index, data, async, l.direct(len(data)))
+}
+
+// writeEntry encodes one entry at index (0: the next one) and commits it:
+// copied into buf, or, if direct, written from data before it returns
+// (writeDirect). The index is checked after entryRoom, which may release
+// mu. REQUIRES: mu held.
+func (l *Log) writeEntry(index uint64, data []byte, async, direct bool) (uint64, error) {
+	if err := l.entryRoom(len(data), direct); err != nil {
 		return 0, err
 	}
 	if index != 0 && index != l.last+1 {
 		return 0, fmt.Errorf("%w: index %d, next is %d", ErrOutOfOrder, index, l.last+1)
 	}
 	index = l.last + 1
+	if direct {
+		return index, l.writeDirect(data, async)
+	}
 	l.encode(record.Full, data)
 	l.entryEnd = l.lsn
 	l.checkInvariants()
 	l.wake()
 	return index, l.commit(false, async)
+}
+
+// entryRoom makes room for one entry of n bytes (makeRoom, indexRoom)
+// and, if direct, waits until no flush is in progress, so that the caller
+// can take the flush role without releasing mu. It may release mu.
+// REQUIRES: mu held.
+func (l *Log) entryRoom(n int, direct bool) error {
+	for {
+		if err := l.makeRoom(int64(record.HeaderSize + n)); err != nil {
+			return err
+		}
+		if err := l.indexRoom(1); err != nil {
+			return err
+		}
+		if !direct || !l.flushing {
+			return nil
+		}
+		l.roomCond.Wait()
+	}
 }
 
 // WriteBatch writes b's entries, whose indexes must be consecutive from

@@ -21,6 +21,8 @@ var libColor = map[string]string{
 	"etcd-wal":    "ff7f0e",
 	"rosedb-wal":  "9467bd",
 	"raft-boltdb": "8c564b",
+	"raw-dio-a":   "bcbd22",
+	"raw-dio-b":   "17becf",
 }
 
 func seriesStyle(lib string) chart.Style {

@@ -34,13 +34,13 @@ var rawZeroFill bool
 func rawALib() *Lib {
 	return &Lib{Name: "raw-a", Baseline: true, DiskReads: true, NoReopen: true,
 		Note: "append + fdatasync per entry on a preallocated file, under a mutex",
-		Open: func(c Config) (Log, error) { return openRawA(c) }}
+		Open: func(c Config) (Log, error) { return openRawA(c, false) }}
 }
 
 func rawBLib() *Lib {
 	return &Lib{Name: "raw-b", Baseline: true, DiskReads: true, NoReopen: true,
 		Note: "ideal group commit: one flusher, one pwrite + fdatasync per batch of waiting appenders",
-		Open: func(c Config) (Log, error) { return openRawB(c) }}
+		Open: func(c Config) (Log, error) { return openRawB(c, false) }}
 }
 
 // rawFile is the file both baselines append to. It is not safe for
@@ -51,6 +51,24 @@ type rawFile struct {
 	size int64   // bytes reserved
 	offs []int64 // offset of each entry
 	end  int64   // end of the last entry
+	// dio, if set, writes through a second descriptor opened with
+	// O_DIRECT|O_DSYNC (lib_rawdio.go); f then only reads and reserves.
+	dio *dioTail
+}
+
+// put writes buf at off and, if sync, makes it durable: with pwrite and
+// fdatasync, or, with direct I/O, one O_DSYNC write of whole blocks.
+func (r *rawFile) put(buf []byte, off int64, sync bool) error {
+	if r.dio != nil {
+		return r.dio.write(buf, off)
+	}
+	if _, err := r.f.WriteAt(buf, off); err != nil {
+		return err
+	}
+	if sync {
+		return r.sync()
+	}
+	return nil
 }
 
 func openRawFile(dir string) (*rawFile, error) {
@@ -100,8 +118,12 @@ func (r *rawFile) reserve(end int64) error {
 	if end <= r.size {
 		return nil
 	}
-	size := (end + rawChunk - 1) / rawChunk * rawChunk
-	if !rawZeroFill {
+	chunk := int64(rawChunk)
+	if r.dio != nil {
+		chunk = dioChunk
+	}
+	size := (end + chunk - 1) / chunk * chunk
+	if !rawZeroFill && r.dio == nil { // direct writes into unwritten extents would journal each one
 		if err := unix.Fallocate(r.fd, 0, 0, size); err != nil {
 			return fmt.Errorf("fallocate: %w", err)
 		}
@@ -155,14 +177,20 @@ type rawA struct {
 	tick *ticking
 }
 
-func openRawA(cfg Config) (Log, error) {
+func openRawA(cfg Config, dio bool) (Log, error) {
 	rf, err := openRawFile(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
+	if dio {
+		if err := rf.directIO(cfg.Mode); err != nil {
+			rf.close()
+			return nil, err
+		}
+	}
 	a := &rawA{mode: cfg.Mode, rf: rf}
 	if err := rf.reserve(rf.end + 1); err != nil {
-		rf.f.Close()
+		rf.close()
 		return nil, err
 	}
 	if cfg.Mode == Interval {
@@ -205,13 +233,7 @@ func (a *rawA) write(off int64) error {
 	if err := a.rf.reserve(off + int64(len(a.buf))); err != nil {
 		return err
 	}
-	if _, err := a.rf.f.WriteAt(a.buf, off); err != nil {
-		return err
-	}
-	if a.mode == Synced {
-		return a.rf.sync()
-	}
-	return nil
+	return a.rf.put(a.buf, off, a.mode == Synced)
 }
 
 func (a *rawA) Read(i uint64) ([]byte, error) {
@@ -235,7 +257,7 @@ func (a *rawA) Close() error {
 	if a.tick != nil {
 		err = a.tick.Close()
 	}
-	return errors.Join(err, a.rf.sync(), a.rf.f.Close())
+	return errors.Join(err, a.rf.sync(), a.rf.close())
 }
 
 // rawMaxPending bounds the unsynced baseline's buffer: appenders wait
@@ -267,13 +289,19 @@ type rawB struct {
 	err     error
 }
 
-func openRawB(cfg Config) (Log, error) {
+func openRawB(cfg Config, dio bool) (Log, error) {
 	rf, err := openRawFile(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
+	if dio {
+		if err := rf.directIO(cfg.Mode); err != nil {
+			rf.close()
+			return nil, err
+		}
+	}
 	if err := rf.reserve(rf.end + 1); err != nil {
-		rf.f.Close()
+		rf.close()
 		return nil, err
 	}
 	b := &rawB{mode: cfg.Mode, rf: rf, flushed: rf.end, durable: rf.end}
@@ -343,10 +371,7 @@ func (b *rawB) flusher() {
 		b.mu.Unlock()
 		err := b.rf.reserve(end)
 		if err == nil {
-			_, err = b.rf.f.WriteAt(buf, off)
-		}
-		if err == nil && b.mode == Synced {
-			err = b.rf.sync()
+			err = b.rf.put(buf, off, b.mode == Synced)
 		}
 		b.mu.Lock()
 		b.spare = buf
@@ -399,5 +424,5 @@ func (b *rawB) Close() error {
 	b.work.Signal()
 	b.mu.Unlock()
 	b.wg.Wait()
-	return errors.Join(err, b.err, b.rf.sync(), b.rf.f.Close())
+	return errors.Join(err, b.err, b.rf.sync(), b.rf.close())
 }

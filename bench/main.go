@@ -206,6 +206,11 @@ func newSuite(p Params, log io.Writer) (*suite, error) {
 			s.libs = append(s.libs, l)
 		}
 	}
+	for _, l := range optionalLibraries() {
+		if slices.Contains(p.Libs, l.Name) {
+			s.libs = append(s.libs, l)
+		}
+	}
 	if len(s.libs) == 0 {
 		os.RemoveAll(root)
 		return nil, fmt.Errorf("no library matches -libs %v", p.Libs)

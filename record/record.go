@@ -152,10 +152,36 @@ func Append(dst []byte, t Type, index uint64, payload []byte) []byte {
 	dst = append(dst, make([]byte, HeaderSize)...)
 	dst = append(dst, payload...)
 	h := dst[off : off+HeaderSize]
-	binary.LittleEndian.PutUint32(h[4:], uint32(t)<<typeShift|uint32(len(payload)))
-	binary.LittleEndian.PutUint64(h[8:], index)
+	putHeader(h, t, index, len(payload))
+	// The checksum reads the copy in dst, not payload, so that payload
+	// does not escape (the CRC's assembly leaks its argument).
 	binary.LittleEndian.PutUint32(h[0:], checksum(h[4:], dst[off+HeaderSize:]))
 	return dst
+}
+
+// AppendHeader encodes only the header of the record Append would encode:
+// the caller writes payload itself right after it (with a vectored write,
+// say), so the payload is never copied. The checksum is computed over
+// payload as given; the record is valid only if those exact bytes follow
+// the header. It does not allocate when dst has capacity for HeaderSize
+// more bytes. Unlike Append's, its payload escapes (the checksum reads it).
+// REQUIRES: t is Full, More or Marker; len(payload) <= MaxPayload.
+func AppendHeader(dst []byte, t Type, index uint64, payload []byte) []byte {
+	if t == Invalid || t > Marker || len(payload) > MaxPayload {
+		panic(fmt.Sprintf("record: Append(%v, len %d): invalid record", t, len(payload)))
+	}
+	off := len(dst)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	h := dst[off : off+HeaderSize]
+	putHeader(h, t, index, len(payload))
+	binary.LittleEndian.PutUint32(h[0:], checksum(h[4:], payload))
+	return dst
+}
+
+// putHeader fills a header's typelen and index fields.
+func putHeader(h []byte, t Type, index uint64, n int) {
+	binary.LittleEndian.PutUint32(h[4:], uint32(t)<<typeShift|uint32(n))
+	binary.LittleEndian.PutUint64(h[8:], index)
 }
 
 // AppendMarker encodes a Marker record of the given kind and value.

@@ -451,3 +451,36 @@ func TestMarkerKindValid(t *testing.T) {
 		t.Fatal("MarkerClosed changed")
 	}
 }
+
+// TestAppendHeader: the header AppendHeader encodes, followed by the
+// payload it was given, is the record the spec defines (and Append
+// encodes); its checksum covers the payload it was given, so the record
+// fails to verify if other bytes follow the header; and it allocates
+// nothing when dst has room for the header.
+func TestAppendHeader(t *testing.T) {
+	prefix := []byte("prefix")
+	for _, ps := range payloadSizes {
+		for _, typ := range []Type{Full, More, Marker} {
+			payload := pattern(ps.n)
+			h := AppendHeader(append([]byte(nil), prefix...), typ, 42, payload)
+			if len(h) != len(prefix)+HeaderSize || !bytes.Equal(h[:len(prefix)], prefix) {
+				t.Fatalf("%s %v: AppendHeader returned %d bytes, want the prefix and %d", ps.name, typ, len(h), HeaderSize)
+			}
+			rec := append(h[len(prefix):], payload...)
+			if want := specEncode(typ, 42, payload); !bytes.Equal(rec, want) {
+				t.Errorf("%s %v: header + payload = %x, spec says %x", ps.name, typ, rec, want)
+			}
+			if ps.n > 0 {
+				rec[HeaderSize] ^= 1
+				if _, err := VerifyRecord(rec); !errors.Is(err, ErrCorrupt) {
+					t.Errorf("%s %v: header with other payload bytes: %v, want ErrCorrupt", ps.name, typ, err)
+				}
+			}
+		}
+	}
+	payload := pattern(64 << 10)
+	dst := make([]byte, 0, HeaderSize)
+	if a := testing.AllocsPerRun(100, func() { dst = AppendHeader(dst[:0], Full, 1, payload) }); a != 0 {
+		t.Errorf("AppendHeader: %v allocs per run; want 0", a)
+	}
+}

@@ -181,3 +181,27 @@ func TestMisdirectWrite(t *testing.T) {
 		t.Errorf("String() = %q", lf[1].String())
 	}
 }
+
+// TestMisdirectVectoredWrite: a vectored write is one write to the fault
+// model: all of its buffers go astray together, and the next write is
+// not affected.
+func TestMisdirectVectoredWrite(t *testing.T) {
+	fs := vfs.NewMem()
+	s := memScript{t: t, fs: fs}
+	a := s.file("/a", "aaaaaaaaaa", true, true)
+	fs.MisdirectWrite(vfs.Misdirection{Match: func(string) bool { return true },
+		Redirect: func(name string, off int64) (string, int64) { return name, off + 5 }})
+	if n, err := vfs.WriteAtv(a, [][]byte{[]byte("XY"), []byte("Z")}, 0); err != nil || n != 3 {
+		t.Fatalf("WriteAtv = %d, %v", n, err)
+	}
+	if got := readAll(t, fs, "/a"); got != "aaaaaXYZaa" {
+		t.Fatalf("/a = %q; want aaaaaXYZaa", got)
+	}
+	if lf := fs.LatentFaults(); len(lf) != 1 || lf[0].Len != 3 {
+		t.Fatalf("faults %v; want one of 3 bytes", lf)
+	}
+	s.write(a, "Q", 0)
+	if got := readAll(t, fs, "/a"); got != "QaaaaXYZaa" {
+		t.Fatalf("/a = %q after the next write", got)
+	}
+}

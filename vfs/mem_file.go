@@ -71,6 +71,33 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	defer unlock()
+	return f.writeLocked(p, off)
+}
+
+var _ VectorWriter = (*memFile)(nil)
+
+// WriteAtv writes the concatenation of bufs at off as one write: to the
+// fault model (MisdirectWrite, and what CrashClone keeps of unsynced
+// bytes) it is a single WriteAt of those bytes.
+func (f *memFile) WriteAtv(bufs [][]byte, off int64) (int, error) {
+	unlock, err := f.lock("write", true)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	var p []byte
+	if len(bufs) == 1 {
+		p = bufs[0]
+	} else {
+		for _, b := range bufs {
+			p = append(p, b...)
+		}
+	}
+	return f.writeLocked(p, off)
+}
+
+// writeLocked is WriteAt's body. REQUIRES: f.fs.mu held; f writable.
+func (f *memFile) writeLocked(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, &os.PathError{Op: "write", Path: f.name, Err: errNegative}
 	}

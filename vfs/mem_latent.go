@@ -58,9 +58,9 @@ func (m *MemFS) FlipBit(name string, off int64, bit uint) error {
 
 // Misdirection says where a misdirected write lands.
 type Misdirection struct {
-	// Match selects the write that goes astray: the first WriteAt, after
-	// MisdirectWrite, through a handle whose name (as it was opened)
-	// satisfies Match.
+	// Match selects the write that goes astray: the first WriteAt or
+	// WriteAtv (the whole vectored write), after MisdirectWrite, through a
+	// handle whose name (as it was opened) satisfies Match.
 	Match func(name string) bool
 	// Redirect returns the file and offset the bytes land at instead,
 	// given where they were meant to go. The file is looked up by name when

@@ -60,3 +60,61 @@ func (f *osFile) StartWriteback(off, n int64) {
 		return unix.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE)
 	})
 }
+
+var _ VectorWriter = (*osFile)(nil)
+
+// iovMax is the most buffers one pwritev(2) takes (IOV_MAX on Linux).
+const iovMax = 1024
+
+// WriteAtv writes the concatenation of bufs at off with pwritev(2), up to
+// iovMax buffers per call. EINTR is retried; a short write (a full disk,
+// or more than the kernel writes at once) is finished with WriteAt, which
+// reports why it stopped.
+func (f *osFile) WriteAtv(bufs [][]byte, off int64) (int, error) {
+	total := 0
+	for len(bufs) > 0 {
+		vec := bufs[:min(len(bufs), iovMax)]
+		bufs = bufs[len(vec):]
+		var n int
+		err := f.control("pwritev", func(fd int) error {
+			return ignoringEINTR(func() error {
+				var err error
+				n, err = unix.Pwritev(fd, vec, off)
+				return err
+			})
+		})
+		if n < 0 {
+			n = 0
+		}
+		total += n
+		off += int64(n)
+		if err != nil {
+			return total, err
+		}
+		if rest := skipBytes(vec, n); len(rest) > 0 {
+			m, err := writeEach(f, rest, off)
+			total += m
+			off += int64(m)
+			if err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// skipBytes returns what of bufs follows its first n bytes. The first
+// buffer it returns may be a suffix of one of bufs, so it copies the
+// slice of slices rather than change bufs; it allocates only then, after
+// a short write.
+func skipBytes(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) == 0 || n == 0 {
+		return bufs
+	}
+	rest := append([][]byte{bufs[0][n:]}, bufs[1:]...)
+	return rest
+}

@@ -9,7 +9,9 @@
 // Close: the inner file is always closed, so no handle leaks, and the
 // injected error is returned instead of the inner result.
 //
-// A failed WriteAt writes nothing and returns 0. Files opened through the
+// A failed WriteAt writes nothing and returns 0; so does a failed vectored
+// write (vfs.VectorWriter), which is one OpWrite however many buffers it
+// has. Files opened through the
 // wrapper are wrapped too, and keep implementing vfs.Mmapper when the inner
 // file does (Mmap is OpMmap). File.Size counts as OpStat.
 //
@@ -43,7 +45,7 @@ const (
 	OpSyncDir               // FS.SyncDir
 	OpLock                  // FS.Lock (not the release)
 	OpRead                  // File.ReadAt
-	OpWrite                 // File.WriteAt
+	OpWrite                 // File.WriteAt and vfs.VectorWriter.WriteAtv
 	OpSync                  // File.Sync
 	OpTruncate              // File.Truncate
 	OpPreallocate           // File.Preallocate

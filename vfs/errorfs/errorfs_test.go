@@ -201,3 +201,29 @@ func TestConcurrentInjectors(t *testing.T) {
 		t.Errorf("counted %d and %d, failed %d; want 100, 100, 50", counter.Count(), inj.Count(), failed)
 	}
 }
+
+// TestWriteAtvIsOneWrite: a vectored write is one OpWrite; when it is
+// failed, none of its buffers is written.
+func TestWriteAtvIsOneWrite(t *testing.T) {
+	mem := vfs.NewMem()
+	inj := errorfs.OnIndex(0, syscall.EIO, errorfs.OpWrite)
+	fs := errorfs.Wrap(mem, inj)
+	f, err := fs.Create("/v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bufs := [][]byte{[]byte("head"), []byte("payload")}
+	if n, err := vfs.WriteAtv(f, bufs, 0); n != 0 || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("failed WriteAtv = %d, %v; want 0, EIO", n, err)
+	}
+	if fi, err := mem.Stat("/v"); err != nil || fi.Size() != 0 {
+		t.Fatalf("after a failed WriteAtv: %v, %v; want size 0", fi, err)
+	}
+	if n, err := vfs.WriteAtv(f, bufs, 0); n != 11 || err != nil {
+		t.Fatalf("WriteAtv = %d, %v", n, err)
+	}
+	if inj.Count() != 2 {
+		t.Errorf("two vectored writes counted as %d OpWrite", inj.Count())
+	}
+}

@@ -18,8 +18,9 @@ type mmapFile struct {
 }
 
 var (
-	_ vfs.File    = (*file)(nil)
-	_ vfs.Mmapper = (*mmapFile)(nil)
+	_ vfs.File         = (*file)(nil)
+	_ vfs.VectorWriter = (*file)(nil)
+	_ vfs.Mmapper      = (*mmapFile)(nil)
 )
 
 // wrapFile wraps f, preserving vfs.Mmapper.
@@ -43,6 +44,16 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	return f.f.WriteAt(p, off)
+}
+
+// WriteAtv is one OpWrite: when the injector fails it, nothing of bufs is
+// written, as with WriteAt; otherwise it forwards to the inner file's
+// vectored write (vfs.WriteAtv).
+func (f *file) WriteAtv(bufs [][]byte, off int64) (int, error) {
+	if err := f.fs.check(OpWrite, f.name); err != nil {
+		return 0, err
+	}
+	return vfs.WriteAtv(f.f, bufs, off)
 }
 
 // Close always closes the inner file; an injected error replaces its result.

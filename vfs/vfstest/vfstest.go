@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/waldb/wal/vfs"
@@ -25,6 +26,7 @@ func Run(t *testing.T, newFS func(t *testing.T) (fs vfs.FS, dir string)) {
 		{"CreateWriteRead", testCreateWriteRead},
 		{"CreateTruncatesExisting", testCreateTruncates},
 		{"WriteAtHole", testWriteAtHole},
+		{"WriteAtv", testWriteAtv},
 		{"ReadAtEOF", testReadAtEOF},
 		{"Truncate", testTruncate},
 		{"Preallocate", testPreallocate},
@@ -60,6 +62,34 @@ func testCreateWriteRead(t *testing.T, fs vfs.FS, dir string) {
 	f = open(t, fs, name)
 	defer mustClose(t, f)
 	wantContents(t, f, "hello, WORLD")
+}
+
+// testWriteAtv: a vectored write (vfs.WriteAtv, through the file's own
+// WriteAtv if it has one) writes the concatenation of its buffers, empty
+// ones included, at its offset, extending the file over a hole, and
+// reports their total; the buffers are left as they were.
+func testWriteAtv(t *testing.T, fs vfs.FS, dir string) {
+	f := create(t, fs, filepath.Join(dir, "v"))
+	defer mustClose(t, f)
+	writeAt(t, f, []byte("0123456789"), 0)
+	bufs := [][]byte{[]byte("ab"), nil, []byte("cdef"), bytes.Repeat([]byte{'g'}, 5000)}
+	saved := slices.Clone(bufs)
+	n, err := vfs.WriteAtv(f, bufs, 3)
+	if err != nil || n != 5006 {
+		t.Fatalf("WriteAtv = %d, %v; want 5006, nil", n, err)
+	}
+	for i := range bufs {
+		if len(bufs[i]) != len(saved[i]) || (len(bufs[i]) > 0 && &bufs[i][0] != &saved[i][0]) {
+			t.Fatalf("WriteAtv changed buffer %d", i)
+		}
+	}
+	if n, err := vfs.WriteAtv(f, [][]byte{[]byte("zz")}, 6000); err != nil || n != 2 {
+		t.Fatalf("WriteAtv past the end = %d, %v", n, err)
+	}
+	mustSync(t, f)
+	want := "012abcdef" + strings.Repeat("g", 5000)
+	want += strings.Repeat("\x00", 6000-len(want)) + "zz"
+	wantContents(t, f, want)
 }
 
 func testCreateTruncates(t *testing.T, fs vfs.FS, dir string) {
