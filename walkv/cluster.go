@@ -436,7 +436,12 @@ func writeMoved(c redcon.Conn, addr string) {
 
 // replyConn is the redcon.Conn commands write to inside ApplyEntry: it
 // collects the RESP reply.
-type replyConn struct{ buf []byte }
+type replyConn struct {
+	buf []byte
+	// s is the session whose protocol the replies follow (reply3.go);
+	// nil: RESP2.
+	s *session
+}
 
 var _ redcon.Conn = (*replyConn)(nil)
 
@@ -450,7 +455,6 @@ func (c *replyConn) WriteInt(n int)                 { c.buf = redcon.AppendInt(c
 func (c *replyConn) WriteInt64(n int64)             { c.buf = redcon.AppendInt(c.buf, n) }
 func (c *replyConn) WriteUint64(n uint64)           { c.buf = redcon.AppendUint(c.buf, n) }
 func (c *replyConn) WriteArray(n int)               { c.buf = redcon.AppendArray(c.buf, n) }
-func (c *replyConn) WriteNull()                     { c.buf = redcon.AppendNull(c.buf) }
 func (c *replyConn) WriteRaw(b []byte)              { c.buf = append(c.buf, b...) }
 func (c *replyConn) WriteAny(v any)                 { c.buf = redcon.AppendAny(c.buf, v) }
 func (c *replyConn) Context() any                   { return nil }

@@ -34,7 +34,7 @@ func cmdInfo(x *exec) {
 	for _, a := range x.args[1:] {
 		sections = append(sections, strings.ToLower(string(a)))
 	}
-	x.c.WriteBulkString(x.srv.info(sections))
+	x.typed().WriteVerbatim(x.srv.info(sections))
 }
 
 // configParams are the parameters CONFIG GET knows, with their values.
@@ -70,7 +70,10 @@ func cmdConfig(x *exec) {
 				}
 			}
 		}
-		x.writeStrings(out)
+		x.typed().WriteMap(len(out) / 2) // a map, as Redis 7.0's configGetCommand
+		for _, s := range out {
+			x.c.WriteBulkString(s)
+		}
 	case eqFold(sub, "set") && len(x.args) == 4:
 		x.configSet(string(x.args[2]), string(x.args[3]))
 	case eqFold(sub, "resetstat") && len(x.args) == 2:
