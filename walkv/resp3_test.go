@@ -15,8 +15,8 @@ import (
 // RESP3 the typed one.
 func TestTypedWriter(t *testing.T) {
 	cases := []struct {
-		name       string
-		write      func(w typedWriter, c redcon.Conn)
+		name      string
+		write     func(w typedWriter, c redcon.Conn)
 		resp2, r3 string
 	}{
 		{"null", func(_ typedWriter, c redcon.Conn) { c.WriteNull() }, "$-1\r\n", "_\r\n"},
