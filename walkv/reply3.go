@@ -70,12 +70,17 @@ func typed(c redcon.Conn) typedWriter {
 // typed returns the typed writer of x's connection.
 func (x *exec) typed() typedWriter { return typed(x.c) }
 
-// Resp3 reports whether the session the replies go to speaks RESP3.
-func (c *replyConn) Resp3() bool { return c.s != nil && c.s.resp3.Load() }
+// Resp3 reports whether the session the replies go to speaks RESP3 (or
+// the replies are in ApplyEntry's form, which has RESP3's types).
+func (c *replyConn) Resp3() bool { return c.entry || c.s != nil && c.s.resp3.Load() }
+
+// null3 reports whether nulls are RESP3's _: not in ApplyEntry's form,
+// which keeps RESP2's two nulls apart (entryreply.go).
+func (c *replyConn) null3() bool { return !c.entry && c.Resp3() }
 
 // WriteNull writes a null bulk string ($-1), RESP3's null (_).
 func (c *replyConn) WriteNull() {
-	if c.Resp3() {
+	if c.null3() {
 		c.buf = append(c.buf, "_\r\n"...)
 		return
 	}
@@ -84,7 +89,7 @@ func (c *replyConn) WriteNull() {
 
 // WriteNullArray writes a null array (*-1), RESP3's null (_).
 func (c *replyConn) WriteNullArray() {
-	c.buf = appendNullArray(c.buf, c.Resp3())
+	c.buf = appendNullArray(c.buf, c.null3())
 }
 
 func appendNullArray(b []byte, resp3 bool) []byte {
@@ -163,6 +168,10 @@ func (c *replyConn) WriteVerbatim(s string) {
 // HRANDFIELD ... WITHVALUES): RESP3 nests each pair (WritePair begins
 // it), RESP2 flattens them into one array of 2n elements.
 func (c *replyConn) WritePairs(n int) {
+	if c.entry {
+		c.buf = appendHeader(c.buf, entryPairs, n)
+		return
+	}
 	if c.Resp3() {
 		c.buf = appendHeader(c.buf, '*', n)
 		return
@@ -172,6 +181,10 @@ func (c *replyConn) WritePairs(n int) {
 
 // WritePair begins one pair of WritePairs: two replies follow.
 func (c *replyConn) WritePair() {
+	if c.entry {
+		c.buf = append(c.buf, entryPair, '\r', '\n')
+		return
+	}
 	if c.Resp3() {
 		c.buf = append(c.buf, "*2\r\n"...)
 	}
