@@ -73,7 +73,9 @@ func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
 		case '*', '%', '~', '>':
 			n, err := strconv.Atoi(string(line))
 			switch {
-			case err != nil || n < -1 || n == -1 && kind != '*':
+			case err != nil || n < -1 || n == -1 && kind != '*' || n > len(rest):
+				// Every element takes 3 bytes or more: a count larger
+				// than the bytes left is malformed (and 2n cannot overflow).
 				return out, errBadReply
 			case n == -1:
 				out = appendNullArray(out, resp3)
@@ -87,7 +89,7 @@ func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
 		case entryPairs:
 			n, err := strconv.Atoi(string(line))
 			switch {
-			case err != nil || n < 0:
+			case err != nil || n < 0 || n > len(rest):
 				return out, errBadReply
 			case resp3:
 				out = appendHeader(out, '*', n)
