@@ -32,21 +32,27 @@ const (
 // errBadReply: a reply in ApplyEntry's form does not parse.
 var errBadReply = errors.New("walkv: malformed cluster reply")
 
-// entryReply converts b, a reply in ApplyEntry's form, for a client
-// speaking RESP3 (resp3) or RESP2; it appends to out.
+// entryReply converts b, replies in ApplyEntry's form, for a client
+// speaking RESP3 (resp3) or RESP2; it appends to out. b must hold
+// complete replies: need counts the elements the open aggregates still
+// expect.
 func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
+	need := 0
 	for len(b) > 0 {
 		i := bytes.Index(b, []byte("\r\n"))
 		if i < 1 {
 			return out, errBadReply
 		}
 		kind, line, rest := b[0], b[1:i], b[i+2:]
-		if kind == entryPair && i == 1 { // a bare "&"
+		if kind == entryPair && i == 1 { // a bare "&": counted as nothing, its array as 2n
 			if resp3 {
 				out = append(out, "*2\r\n"...)
 			}
 			b = rest
 			continue
+		}
+		if need > 0 {
+			need-- // this token is one element of an open aggregate
 		}
 		switch kind {
 		case '+', '-', ':', '(':
@@ -72,11 +78,17 @@ func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
 			}
 		case '*', '%', '~', '>':
 			n, err := strconv.Atoi(string(line))
-			switch {
-			case err != nil || n < -1 || n == -1 && kind != '*' || n > len(rest):
+			if err != nil || n < -1 || n == -1 && kind != '*' || n > len(rest) {
 				// Every element takes 3 bytes or more: a count larger
 				// than the bytes left is malformed (and 2n cannot overflow).
 				return out, errBadReply
+			}
+			if kind == '%' {
+				need += 2 * n
+			} else if n > 0 {
+				need += n
+			}
+			switch {
 			case n == -1:
 				out = appendNullArray(out, resp3)
 			case resp3 || kind == '*':
@@ -88,12 +100,13 @@ func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
 			}
 		case entryPairs:
 			n, err := strconv.Atoi(string(line))
-			switch {
-			case err != nil || n < 0 || n > len(rest):
+			if err != nil || n < 0 || n > len(rest) {
 				return out, errBadReply
-			case resp3:
+			}
+			need += 2 * n
+			if resp3 {
 				out = appendHeader(out, '*', n)
-			default:
+			} else {
 				out = appendHeader(out, '*', 2*n)
 			}
 		case ',':
@@ -117,6 +130,9 @@ func entryReply(out, b []byte, resp3 bool) ([]byte, error) {
 			return out, errBadReply
 		}
 		b = rest
+	}
+	if need > 0 {
+		return out, errBadReply // a reply is cut short
 	}
 	return out, nil
 }

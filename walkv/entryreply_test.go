@@ -33,7 +33,7 @@ func TestEntryReply(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{"\r\n", "+OK", "$5\r\nab\r\n", "$2\r\nabcd", "=3\r\nabc\r\n", "%-1\r\n", "#x\r\n", "_\r\n", "$-2\r\n", "&x\r\n", "^-1\r\n"} {
+	for _, bad := range []string{"*2\r\n:1\r\n", "^1\r\n&\r\n:1\r\n", "\r\n", "+OK", "$5\r\nab\r\n", "$2\r\nabcd", "=3\r\nabc\r\n", "%-1\r\n", "#x\r\n", "_\r\n", "$-2\r\n", "&x\r\n", "^-1\r\n"} {
 		if _, err := entryReply(nil, []byte(bad), false); !errors.Is(err, errBadReply) {
 			t.Errorf("%q: %v, want errBadReply", bad, err)
 		}
