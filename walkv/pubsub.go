@@ -9,8 +9,8 @@ import (
 )
 
 // Pub/Sub (SUBSCRIBE, PSUBSCRIBE, their UNSUBSCRIBE forms, PUBLISH,
-// PUBSUB), as Redis 7.0 over RESP2: nothing is logged or kept; a message
-// goes to the connections subscribed when it is published.
+// PUBSUB), as Redis 7.0: nothing is logged or kept; a message goes to the
+// connections subscribed when it is published, as a push under RESP3.
 //
 // The server's hub (pubsubHub, its own mutex) maps each channel and each
 // pattern to its subscribed connections, in subscription order; each
@@ -25,8 +25,9 @@ import (
 // pubsub class of client-output-buffer-limit (session.pubsub): one that
 // does not read is closed at that limit.
 //
-// A connection subscribed to anything runs only (P)SUBSCRIBE,
-// (P)UNSUBSCRIBE, PING, QUIT and RESET, with Redis's error for the rest.
+// A RESP2 connection subscribed to anything runs only (P)SUBSCRIBE,
+// (P)UNSUBSCRIBE, PING, QUIT and RESET, with Redis's error for the rest; a
+// RESP3 one runs any command, its replies between the pushes.
 // In cluster mode PUBLISH reaches the subscribers of the node it runs on
 // only (Redis Cluster broadcasts it over its bus; walkv's raft log is for
 // data, and messages are not data).
