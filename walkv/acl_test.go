@@ -38,10 +38,14 @@ func serveWith(t testing.TB, addr string, sopts *ServerOptions) (*Server, *DB) {
 }
 
 // clientOf returns a go-redis client of srv with the given options
-// (address filled in); closed at cleanup.
+// (address filled in; RESP2 unless o.Protocol says otherwise); closed at
+// cleanup.
 func clientOf(t testing.TB, srv *Server, o redis.Options) *redis.Client {
 	if o.Addr == "" {
 		o.Addr = srv.Addr().String()
+	}
+	if o.Protocol == 0 {
+		o.Protocol = 2
 	}
 	o.MaxRetries, o.PoolSize = -1, 1
 	c := redis.NewClient(&o)

@@ -172,7 +172,7 @@ func (srv *Server) serveBlocked() {
 // and whether logging it failed. REQUIRES: DB.mu held for writing.
 func (srv *Server) serveWaiter(w *waiter, key string) ([]byte, uint64, bool) {
 	db := srv.db
-	rc := &replyConn{}
+	rc := &replyConn{s: &w.c.s} // in the blocked connection's protocol (it runs nothing meanwhile)
 	x := &exec{srv: srv, db: db, c: rc, t: &tx{db: db}, now: db.now()}
 	switch w.kind {
 	case blockPop:
@@ -251,7 +251,7 @@ func (x *exec) blockOn(c *conn, w *waiter, timeout int64) {
 			defer db.mu.Unlock()
 			if !w.done {
 				db.unblockLocked(w)
-				w.deliver(nullArray, 0, false)
+				w.deliver(appendNullArray(nil, c.s.resp3.Load()), 0, false)
 			}
 		})
 	}

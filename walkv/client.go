@@ -70,9 +70,9 @@ func (c *conn) describe(laddr string, now time.Time) string {
 	idle := now.Sub(time.Unix(0, c.lastActive.Load())) / time.Second
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 "+
 		"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "+
-		"cmd=%s user=%s redir=-1 resp=2\n",
+		"cmd=%s user=%s redir=-1 resp=%d\n",
 		c.s.id, c.addr, laddr, c.gc.Fd(), str(&m.name, ""), int64(age), int64(idle), flags, m.subs.Load(), m.psubs.Load(),
-		str(&m.cmd, "NULL"), str(&m.user, "default"))
+		str(&m.cmd, "NULL"), str(&m.user, "default"), 2+b2i(c.s.resp3.Load()))
 }
 
 // clientFilter is CLIENT LIST's and CLIENT KILL's selection.
@@ -149,12 +149,12 @@ func cmdClientMore(x *exec) bool {
 		for _, c := range x.srv.clients(&f) {
 			b.WriteString(c.describe(laddr, now))
 		}
-		x.c.WriteBulkString(b.String())
+		x.typed().WriteVerbatim(b.String())
 	case sub == "info" && len(x.args) == 2:
 		if c, ok := x.c.(*conn); ok {
-			x.c.WriteBulkString(c.describe(laddr, time.Now()))
+			x.typed().WriteVerbatim(c.describe(laddr, time.Now()))
 		} else {
-			x.c.WriteBulkString("")
+			x.typed().WriteVerbatim("")
 		}
 	case sub == "kill" && len(x.args) == 3: // the old form: CLIENT KILL addr:port
 		f := clientFilter{addr: string(x.args[2])}

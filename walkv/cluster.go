@@ -232,7 +232,8 @@ func replicable(cmd *command) bool {
 }
 
 // ApplyEntry executes a committed entry (raft's FSM apply) and returns
-// its RESP reply. Every node applies the same entries in the same order
+// its RESP reply, in a form that the proposing node converts for its
+// client's protocol (entryreply.go): RESP3's types with RESP2's nulls. Every node applies the same entries in the same order
 // and so reaches the same state.
 func (db *DB) ApplyEntry(data []byte) []byte {
 	e, err := decodeEntry(data)
@@ -242,7 +243,7 @@ func (db *DB) ApplyEntry(data []byte) []byte {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.appliedNow = max(db.appliedNow, e.now)
-	rc := &replyConn{}
+	rc := &replyConn{entry: true} // converted for the client by the proposer (entryreply.go)
 	x := &exec{db: db, s: &session{}, c: rc, now: db.appliedNow, t: &tx{db: db}}
 	if e.multi {
 		rc.WriteArray(len(e.cmds))
@@ -356,7 +357,12 @@ func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
 		x.c.WriteError("ERR cluster: outcome unknown: " + err.Error())
 	default:
 		reply, _ := res.([]byte)
-		x.c.WriteRaw(reply)
+		out, err := entryReply(nil, reply, x.typed().Resp3())
+		if err != nil {
+			x.c.WriteError("ERR cluster: " + err.Error())
+			return
+		}
+		x.c.WriteRaw(out)
 	}
 }
 
@@ -436,7 +442,14 @@ func writeMoved(c redcon.Conn, addr string) {
 
 // replyConn is the redcon.Conn commands write to inside ApplyEntry: it
 // collects the RESP reply.
-type replyConn struct{ buf []byte }
+type replyConn struct {
+	buf []byte
+	// s is the session whose protocol the replies follow (reply3.go);
+	// nil: RESP2.
+	s *session
+	// entry: the replies are in ApplyEntry's form (entryreply.go).
+	entry bool
+}
 
 var _ redcon.Conn = (*replyConn)(nil)
 
@@ -450,7 +463,6 @@ func (c *replyConn) WriteInt(n int)                 { c.buf = redcon.AppendInt(c
 func (c *replyConn) WriteInt64(n int64)             { c.buf = redcon.AppendInt(c.buf, n) }
 func (c *replyConn) WriteUint64(n uint64)           { c.buf = redcon.AppendUint(c.buf, n) }
 func (c *replyConn) WriteArray(n int)               { c.buf = redcon.AppendArray(c.buf, n) }
-func (c *replyConn) WriteNull()                     { c.buf = redcon.AppendNull(c.buf) }
 func (c *replyConn) WriteRaw(b []byte)              { c.buf = append(c.buf, b...) }
 func (c *replyConn) WriteAny(v any)                 { c.buf = redcon.AppendAny(c.buf, v) }
 func (c *replyConn) Context() any                   { return nil }

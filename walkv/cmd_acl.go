@@ -1,7 +1,6 @@
 package walkv
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -221,7 +220,8 @@ func (x *exec) aclGetUser(name string) {
 		return
 	}
 	p := u.perms()
-	x.c.WriteArray(12)
+	w := x.typed()
+	w.WriteMap(6)
 	x.c.WriteBulkString("flags")
 	flags := []string{"off"}
 	if p.enabled {
@@ -230,7 +230,10 @@ func (x *exec) aclGetUser(name string) {
 	if p.nopass {
 		flags = append(flags, "nopass")
 	}
-	x.writeStrings(flags)
+	w.WriteSet(len(flags))
+	for _, f := range flags {
+		x.c.WriteBulkString(f)
+	}
 	x.c.WriteBulkString("passwords")
 	x.c.WriteArray(len(p.hashes))
 	for _, h := range p.hashes {
@@ -285,15 +288,18 @@ func (x *exec) aclLog(args [][]byte) {
 	a.mu.Unlock()
 	x.c.WriteArray(len(entries))
 	now := time.Now()
+	w := x.typed()
 	for _, e := range entries {
-		x.c.WriteArray(14)
+		w.WriteMap(7)
 		x.c.WriteBulkString("count")
 		x.c.WriteInt64(e.count)
-		for _, kv := range [][2]string{{"reason", e.reason}, {"context", e.ctx}, {"object", e.object}, {"username", e.user},
-			{"age-seconds", strconv.FormatFloat(now.Sub(e.last).Seconds(), 'f', 3, 64)},
-			{"client-info", "addr=" + e.client}} {
+		for _, kv := range [][2]string{{"reason", e.reason}, {"context", e.ctx}, {"object", e.object}, {"username", e.user}} {
 			x.c.WriteBulkString(kv[0])
 			x.c.WriteBulkString(kv[1])
 		}
+		x.c.WriteBulkString("age-seconds") // a double in ms / 1000, as Redis's
+		w.WriteDouble(float64(now.Sub(e.last).Milliseconds()) / 1000)
+		x.c.WriteBulkString("client-info")
+		x.c.WriteBulkString("addr=" + e.client)
 	}
 }

@@ -39,7 +39,7 @@ func (x *exec) bpop(left bool) {
 	}
 	c, ok := x.canBlock()
 	if !ok {
-		x.c.WriteRaw(nullArray)
+		x.typed().WriteNullArray()
 		return
 	}
 	x.blockOn(c, &waiter{kind: blockPop, keys: stringsOf(keys), left: left}, timeout)
@@ -105,7 +105,7 @@ func cmdBlmpop(x *exec) {
 	}
 	c, ok := x.canBlock()
 	if !ok {
-		x.c.WriteRaw(nullArray)
+		x.typed().WriteNullArray()
 		return
 	}
 	x.blockOn(c, &waiter{kind: blockMpop, keys: stringsOf(a.keys), left: a.left, count: a.count}, timeout)

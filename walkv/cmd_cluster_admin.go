@@ -197,7 +197,7 @@ func (x *exec) clusterNodes(m Membership) {
 		}
 		fmt.Fprintf(&b, "%s %s@%s %s - 0 0 0 connected\n", mem.ID, client, mem.RaftAddr, strings.Join(flags, ","))
 	}
-	x.c.WriteBulkString(b.String())
+	x.typed().WriteVerbatim(b.String()) // as Redis's CLUSTER NODES
 }
 
 func (x *exec) clusterInfo(m Membership) {
@@ -219,6 +219,6 @@ func (x *exec) clusterInfo(m Membership) {
 	if leader == "" {
 		state = "fail"
 	}
-	x.c.WriteBulkString(fmt.Sprintf("cluster_enabled:1\r\ncluster_state:%s\r\ncluster_known_nodes:%d\r\ncluster_size:%d\r\nwalkv_leader:%s\r\n",
+	x.typed().WriteVerbatim(fmt.Sprintf("cluster_enabled:1\r\ncluster_state:%s\r\ncluster_known_nodes:%d\r\ncluster_size:%d\r\nwalkv_leader:%s\r\n",
 		state, len(ms), voters, leader))
 }

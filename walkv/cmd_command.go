@@ -35,7 +35,7 @@ func cmdCommand(x *exec) {
 	case eqFold(sub, "getkeys"):
 		cmdCommandGetkeys(x)
 	case eqFold(sub, "docs"):
-		x.c.WriteArray(0)
+		x.typed().WriteMap(0)
 	default:
 		x.c.WriteError("ERR unknown subcommand '" + clip(strings.ToLower(string(sub))) + "'. Try COMMAND HELP.")
 	}
@@ -54,7 +54,8 @@ func (x *exec) writeCommandInfo(c *command) {
 			flags = append(flags, name)
 		}
 	}
-	x.c.WriteArray(len(flags))
+	w := x.typed() // flags, categories, tips, key specs and subcommands are sets
+	w.WriteSet(len(flags))
 	for _, f := range flags {
 		x.c.WriteString(f)
 	}
@@ -68,11 +69,11 @@ func (x *exec) writeCommandInfo(c *command) {
 			names = append(names, "@"+n)
 		}
 	}
-	x.c.WriteArray(len(names)) // ACL categories (acl.go)
+	w.WriteSet(len(names)) // ACL categories (acl.go)
 	for _, n := range names {
 		x.c.WriteString(n)
 	}
 	for range 3 {
-		x.c.WriteArray(0)
+		w.WriteSet(0)
 	}
 }

@@ -126,7 +126,10 @@ func (x *exec) configGet() {
 			}
 		}
 	}
-	x.writeStrings(out)
+	x.typed().WriteMap(len(out) / 2) // a map, as Redis 7.0's configGetCommand
+	for _, s := range out {
+		x.c.WriteBulkString(s)
+	}
 }
 
 // configSetPairs answers CONFIG SET name value [name value ...].

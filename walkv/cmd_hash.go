@@ -102,10 +102,10 @@ func cmdHgetall(x *exec) {
 		return
 	}
 	if it == nil {
-		x.c.WriteArray(0)
+		x.typed().WriteMap(0)
 		return
 	}
-	x.c.WriteArray(2 * len(it.fields))
+	x.typed().WriteMap(len(it.fields))
 	for f, v := range it.fields {
 		x.c.WriteBulkString(f)
 		x.c.WriteBulk(v)

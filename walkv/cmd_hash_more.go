@@ -239,12 +239,15 @@ func cmdHrandfield(x *exec) {
 		x.c.WriteArray(0)
 	case count > 0:
 		n := int(min(count, int64(len(it.fields))))
-		x.c.WriteArray(n * (1 + b2i(withValues)))
+		x.writeFieldsLen(n, withValues)
 		for f, v := range it.fields {
 			if n == 0 {
 				break
 			}
 			n--
+			if withValues {
+				x.typed().WritePair()
+			}
 			x.c.WriteBulkString(f)
 			if withValues {
 				x.c.WriteBulk(v)
@@ -255,9 +258,12 @@ func cmdHrandfield(x *exec) {
 		for f := range it.fields {
 			fields = append(fields, f)
 		}
-		x.c.WriteArray(int(-count) * (1 + b2i(withValues)))
+		x.writeFieldsLen(int(-count), withValues)
 		for range -count {
 			f := fields[rand.IntN(len(fields))]
+			if withValues {
+				x.typed().WritePair()
+			}
 			x.c.WriteBulkString(f)
 			if withValues {
 				x.c.WriteBulk(it.fields[f])
@@ -296,5 +302,15 @@ func cmdHscan(x *exec) {
 	for _, f := range fields {
 		x.c.WriteBulkString(f)
 		x.c.WriteBulk(it.fields[f])
+	}
+}
+
+// writeFieldsLen begins HRANDFIELD's reply of n fields: an array of
+// fields, or WITHVALUES of [field, value] pairs (flat under RESP2).
+func (x *exec) writeFieldsLen(n int, withValues bool) {
+	if withValues {
+		x.typed().WritePairs(n)
+	} else {
+		x.c.WriteArray(n)
 	}
 }

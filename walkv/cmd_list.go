@@ -49,10 +49,6 @@ const (
 	errCountZero     = "ERR count should be greater than 0"
 )
 
-// nullArray is RESP2's null array, the reply of a pop with a count (or a
-// blocking pop) that finds nothing.
-var nullArray = []byte("*-1\r\n")
-
 // listItem returns key's live list, nil if absent; ok is false (and
 // WRONGTYPE replied) if the key holds another type.
 func (x *exec) listItem(key string) (it *item, ok bool) {
@@ -137,7 +133,7 @@ func (x *exec) pop(left bool) {
 	case !ok:
 		return
 	case it == nil && hasCount:
-		x.c.WriteRaw(nullArray)
+		x.typed().WriteNullArray()
 		return
 	case it == nil:
 		x.c.WriteNull()
@@ -641,7 +637,7 @@ func cmdLmpop(x *exec) {
 	if x.mpop(a) {
 		return
 	}
-	x.c.WriteRaw(nullArray)
+	x.typed().WriteNullArray()
 }
 
 // mpop pops from the first non-empty list of a.keys and replies

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -65,9 +64,9 @@ func cmdMemory(x *exec) {
 	case "stats":
 		x.memoryStats()
 	case "doctor":
-		x.c.WriteBulkString(x.srv.memoryDoctor())
+		x.typed().WriteVerbatim(x.srv.memoryDoctor())
 	case "malloc-stats":
-		x.c.WriteBulkString(mallocStats())
+		x.typed().WriteVerbatim(mallocStats())
 	case "purge":
 		debug.FreeOSMemory()
 		x.c.WriteString("OK")
@@ -190,12 +189,12 @@ func (x *exec) memoryStats() {
 	if keys > 0 {
 		perKey = m.dataset / uint64(keys)
 	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 17, 64) }
-	pairs := []any{
+	f := func(v float64) float64 { return v } // a double, as Redis's addReplyDouble
+	pairs := anyMap{
 		"peak.allocated", m.peak, "total.allocated", m.used, "startup.allocated", m.startup,
 		"replication.backlog", 0, "clients.slaves", 0, "clients.normal", m.clients, "cluster.links", 0,
 		"aof.buffer", 0, "lua.caches", 0, "functions.caches", 0,
-		"db.0", []any{"overhead.hashtable.main", keys * keyEntryBytes,
+		"db.0", anyMap{"overhead.hashtable.main", keys * keyEntryBytes,
 			"overhead.hashtable.expires", x.db.ks.expires() * deadlineBytes, "overhead.hashtable.slot-to-keys", 0},
 		"overhead.total", m.overhead, "keys.count", keys, "keys.bytes-per-key", perKey,
 		"dataset.bytes", m.dataset, "dataset.percentage", f(100 * ratio(m.dataset, m.used-min(m.startup, m.used))),
@@ -209,9 +208,20 @@ func (x *exec) memoryStats() {
 	x.writeAny(pairs)
 }
 
-// writeAny writes a nested reply of strings, integers and arrays.
+// anyMap is a reply map for writeAny: keys and values alternate.
+type anyMap []any
+
+// writeAny writes a nested reply of strings, integers, doubles, arrays
+// and maps (arrays of pairs under RESP2).
 func (x *exec) writeAny(v any) {
 	switch v := v.(type) {
+	case anyMap:
+		x.typed().WriteMap(len(v) / 2)
+		for _, e := range v {
+			x.writeAny(e)
+		}
+	case float64:
+		x.typed().WriteDouble(v)
 	case []any:
 		x.c.WriteArray(len(v))
 		for _, e := range v {

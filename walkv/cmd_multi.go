@@ -87,7 +87,7 @@ func cmdExec(x *exec) {
 	broken := db.watchBroken(s, x.now)
 	db.unwatchLocked(s)
 	if broken {
-		x.c.WriteRaw([]byte("*-1\r\n"))
+		x.typed().WriteNullArray()
 		return
 	}
 	x.t = &tx{db: db}

@@ -33,7 +33,7 @@ func cmdInfo(x *exec) {
 	for _, a := range x.args[1:] {
 		sections = append(sections, strings.ToLower(string(a)))
 	}
-	x.c.WriteBulkString(x.srv.info(sections))
+	x.typed().WriteVerbatim(x.srv.info(sections))
 }
 
 func cmdSave(x *exec) {

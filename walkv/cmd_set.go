@@ -104,9 +104,9 @@ func cmdSrem(x *exec) {
 	}
 }
 
-// writeMembers writes a set's members as an array.
+// writeMembers writes a set's members as a set (RESP2: an array).
 func (x *exec) writeMembers(set map[string]struct{}) {
-	x.c.WriteArray(len(set))
+	x.typed().WriteSet(len(set))
 	for m := range set {
 		x.c.WriteBulkString(m)
 	}
@@ -115,7 +115,7 @@ func (x *exec) writeMembers(set map[string]struct{}) {
 func cmdSmembers(x *exec) {
 	if it, ok := x.setItem(x.key(1)); ok {
 		if it == nil {
-			x.c.WriteArray(0)
+			x.typed().WriteSet(0)
 			return
 		}
 		x.writeMembers(it.set)
@@ -179,13 +179,13 @@ func cmdSpop(x *exec) {
 	case !ok:
 		return
 	case it == nil && hasCount:
-		x.c.WriteArray(0)
+		x.typed().WriteSet(0)
 		return
 	case it == nil:
 		x.c.WriteNull()
 		return
 	case count == 0:
-		x.c.WriteArray(0)
+		x.typed().WriteSet(0)
 		return
 	}
 	chosen := someMembers(it.set, int(min(count, int64(len(it.set)))))
@@ -199,7 +199,10 @@ func cmdSpop(x *exec) {
 		return
 	}
 	if hasCount {
-		x.writeStrings(chosen)
+		x.typed().WriteSet(len(chosen)) // a set, as Redis's spopWithCountCommand
+		for _, m := range chosen {
+			x.c.WriteBulkString(m)
+		}
 	} else {
 		x.c.WriteBulkString(chosen[0])
 	}

@@ -413,7 +413,7 @@ func cmdLcs(x *exec) {
 		x.c.WriteBulk(res)
 		return
 	}
-	x.c.WriteArray(4)
+	x.typed().WriteMap(2)
 	x.c.WriteBulkString("matches")
 	x.c.WriteArray(len(ms))
 	for _, m := range ms {

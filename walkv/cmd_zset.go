@@ -93,7 +93,7 @@ func (x *exec) argInt(i int) (int64, bool) {
 	return n, ok
 }
 
-func (x *exec) writeScore(f float64) { x.c.WriteBulkString(formatScore(f)) }
+func (x *exec) writeScore(f float64) { x.typed().WriteDouble(f) }
 
 // cmdZadd serves ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...
 // and ZINCRBY key increment member.
@@ -596,18 +596,33 @@ func (z *zset) selectRange(req *zrangeReq) []*zent {
 	return res
 }
 
-// writeZents replies entries as a flat array of members (and scores).
+// writeZents replies entries as an array of members, or with scores as
+// Redis's zrangeResultHandler: RESP2 a flat array of members and scores,
+// RESP3 an array of [member, score] pairs with double scores.
 func (x *exec) writeZents(es []*zent, withScores bool) {
-	if withScores {
-		x.c.WriteArray(2 * len(es))
-	} else {
+	if !withScores {
 		x.c.WriteArray(len(es))
+		for _, e := range es {
+			x.c.WriteBulkString(e.member)
+		}
+		return
 	}
+	w := x.typed()
+	w.WritePairs(len(es))
+	for _, e := range es {
+		w.WritePair()
+		x.c.WriteBulkString(e.member)
+		w.WriteDouble(e.score)
+	}
+}
+
+// writeZentsFlat replies entries as a flat array of members and scores
+// as bulk strings, in either protocol (ZSCAN).
+func (x *exec) writeZentsFlat(es []*zent) {
+	x.c.WriteArray(2 * len(es))
 	for _, e := range es {
 		x.c.WriteBulkString(e.member)
-		if withScores {
-			x.writeScore(e.score)
-		}
+		x.c.WriteBulkString(formatScore(e.score))
 	}
 }
 
@@ -709,7 +724,7 @@ func (x *exec) zpop(keys []string, highest bool, count int64, nested bool) {
 	}
 	switch {
 	case it == nil && nested:
-		x.c.WriteRaw([]byte("*-1\r\n"))
+		x.typed().WriteNullArray()
 		return
 	case it == nil || count == 0:
 		x.c.WriteArray(0)
@@ -726,17 +741,22 @@ func (x *exec) zpop(keys []string, highest bool, count int64, nested bool) {
 	if !x.apply() {
 		return
 	}
-	if !nested {
-		x.writeZents(es, true)
-		return
-	}
-	x.c.WriteArray(2)
-	x.c.WriteBulkString(key)
-	x.c.WriteArray(len(es))
-	for _, e := range es {
+	switch {
+	case !nested && count < 0: // [member, score], whatever the protocol
 		x.c.WriteArray(2)
-		x.c.WriteBulkString(e.member)
-		x.writeScore(e.score)
+		x.c.WriteBulkString(es[0].member)
+		x.writeScore(es[0].score)
+	case !nested:
+		x.writeZents(es, true)
+	default:
+		x.c.WriteArray(2)
+		x.c.WriteBulkString(key)
+		x.c.WriteArray(len(es))
+		for _, e := range es {
+			x.c.WriteArray(2)
+			x.c.WriteBulkString(e.member)
+			x.writeScore(e.score)
+		}
 	}
 }
 
@@ -1169,5 +1189,5 @@ func cmdZscan(x *exec) {
 	}
 	x.c.WriteArray(2)
 	x.c.WriteBulkString(strconv.FormatUint(next, 10))
-	x.writeZents(es, true)
+	x.writeZentsFlat(es)
 }

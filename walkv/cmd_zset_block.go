@@ -61,7 +61,7 @@ func cmdBzmpop(x *exec) {
 func (x *exec) zblock(w *waiter, timeout int64) {
 	c, ok := x.canBlock()
 	if !ok {
-		x.c.WriteRaw(nullArray)
+		x.typed().WriteNullArray()
 		return
 	}
 	x.blockOn(c, w, timeout)

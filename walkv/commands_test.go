@@ -20,7 +20,7 @@ func TestCommands(t *testing.T) {
 			{"SELECT 0", "OK"},
 			{"SELECT 1", "ERR:ERR DB index is out of range"},
 			{"SELECT x", "ERR:ERR value is not an integer"},
-			{"HELLO 3", "ERR:NOPROTO"},
+			{"HELLO 4", "ERR:NOPROTO"},
 			{"HELLO 2 SETNAME me", []any{"server", "redis", "version", redisVersion, "proto", int64(2), "id", "~", "mode", "standalone", "role", "master", "modules", []any{}}},
 			{"CLIENT GETNAME", "me"},
 			{"CLIENT SETNAME you", "OK"},

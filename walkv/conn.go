@@ -94,6 +94,7 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := &conn{srv: h.srv, gc: gc, loop: h.loop, sc: reqScanner{maxBulk: int64(h.srv.db.opts.MaxBulk), maxReq: h.srv.db.maxRequestBytes()}}
 	c.s.id = id
+	c.replyConn.s = &c.s // replies follow the session's protocol
 	c.s.info.created = time.Now().UnixNano()
 	c.bridge = b
 	h.srv.startSession(&c.s)

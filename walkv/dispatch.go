@@ -37,8 +37,8 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 		}
 		return
 	}
-	if s.pubsub && cmd != nil && cmd.arityOK(len(args)) && !subscribedAllows(c, cmd, args) {
-		return // a subscribed connection runs only the Pub/Sub commands (pubsub.go)
+	if s.pubsub && !s.resp3.Load() && cmd != nil && cmd.arityOK(len(args)) && !subscribedAllows(c, cmd, args) {
+		return // a subscribed RESP2 connection runs only the Pub/Sub commands (pubsub.go)
 	}
 	if s.multi && (cmd == nil || !cmd.has(flagMultiCtl)) {
 		srv.enqueue(s, c, cmd, args)

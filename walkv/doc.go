@@ -2,10 +2,11 @@
 // is a transaction in a waldb write-ahead log (package wal, through package
 // txn), with snapshots that keep the log short.
 //
-// Open returns a DB (the engine); Listen serves it over RESP2 from a few
-// event loops (github.com/panjf2000/gnet), parsing requests and building
-// replies with github.com/tidwall/redcon's codec (see Server). cmd/walkv is
-// the command around both.
+// Open returns a DB (the engine); Listen serves it over RESP2 and RESP3
+// (HELLO 3, see reply3.go) from a few event loops
+// (github.com/panjf2000/gnet), parsing requests and building replies with
+// github.com/tidwall/redcon's codec (see Server). cmd/walkv is the command
+// around both.
 //
 // # Data flow
 //

@@ -80,8 +80,10 @@ func (e *env) start() {
 }
 
 // client returns a new go-redis client of the server (closed at cleanup).
+// It speaks RESP2, whose reply forms the tests' expectations are written
+// in; RESP3 has tests of its own (resp3_test.go).
 func (e *env) client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: e.srv.Addr().String(), MaxRetries: -1, PoolSize: 4})
+	c := redis.NewClient(&redis.Options{Addr: e.srv.Addr().String(), MaxRetries: -1, PoolSize: 4, Protocol: 2})
 	e.t.Cleanup(func() { c.Close() })
 	return c
 }

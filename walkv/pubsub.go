@@ -9,8 +9,8 @@ import (
 )
 
 // Pub/Sub (SUBSCRIBE, PSUBSCRIBE, their UNSUBSCRIBE forms, PUBLISH,
-// PUBSUB), as Redis 7.0 over RESP2: nothing is logged or kept; a message
-// goes to the connections subscribed when it is published.
+// PUBSUB), as Redis 7.0: nothing is logged or kept; a message goes to the
+// connections subscribed when it is published, as a push under RESP3.
 //
 // The server's hub (pubsubHub, its own mutex) maps each channel and each
 // pattern to its subscribed connections, in subscription order; each
@@ -25,8 +25,9 @@ import (
 // pubsub class of client-output-buffer-limit (session.pubsub): one that
 // does not read is closed at that limit.
 //
-// A connection subscribed to anything runs only (P)SUBSCRIBE,
-// (P)UNSUBSCRIBE, PING, QUIT and RESET, with Redis's error for the rest.
+// A RESP2 connection subscribed to anything runs only (P)SUBSCRIBE,
+// (P)UNSUBSCRIBE, PING, QUIT and RESET, with Redis's error for the rest; a
+// RESP3 one runs any command, its replies between the pushes.
 // In cluster mode PUBLISH reaches the subscribers of the node it runs on
 // only (Redis Cluster broadcasts it over its bus; walkv's raft log is for
 // data, and messages are not data).
@@ -146,9 +147,10 @@ func cmdUnsubscribe(x *exec) {
 	c.noteSubs()
 }
 
-// writeSubReply writes [kind, name, count]; a nil name is a null bulk.
+// writeSubReply writes [kind, name, count], a push under RESP3; a nil
+// name is a null.
 func (x *exec) writeSubReply(kind string, name []byte, n int) {
-	x.c.WriteArray(3)
+	x.typed().WritePush(3)
 	x.c.WriteBulkString(kind)
 	if name == nil {
 		x.c.WriteNull()
@@ -246,7 +248,7 @@ func cmdPublish(x *exec) {
 func (h *pubsubHub) publish(channel string, msg []byte) int {
 	type delivery struct {
 		c *conn
-		b []byte
+		m *pushMsg
 	}
 	var ds []delivery
 	h.mu.Lock()
@@ -255,8 +257,9 @@ func (h *pubsubHub) publish(channel string, msg []byte) int {
 		b = redcon.AppendBulkString(b, "message")
 		b = redcon.AppendBulkString(b, channel)
 		b = redcon.AppendBulk(b, msg)
+		m := &pushMsg{resp2: b}
 		for _, c := range cs {
-			ds = append(ds, delivery{c, b})
+			ds = append(ds, delivery{c, m})
 		}
 	}
 	for _, p := range h.patOrder {
@@ -268,15 +271,32 @@ func (h *pubsubHub) publish(channel string, msg []byte) int {
 		b = redcon.AppendBulkString(b, p)
 		b = redcon.AppendBulkString(b, channel)
 		b = redcon.AppendBulk(b, msg)
+		m := &pushMsg{resp2: b}
 		for _, c := range h.patterns[p] {
-			ds = append(ds, delivery{c, b})
+			ds = append(ds, delivery{c, m})
 		}
 	}
 	h.mu.Unlock()
 	for _, d := range ds {
-		d.c.push(d.b)
+		d.c.push(d.m.frame(d.c.s.resp3.Load()))
 	}
 	return len(ds)
+}
+
+// pushMsg is one published message, built once as a RESP2 array; a
+// RESP3 receiver gets it as a push (">" for "*": same length), copied
+// once for all of them.
+type pushMsg struct{ resp2, resp3 []byte }
+
+func (m *pushMsg) frame(resp3 bool) []byte {
+	if !resp3 {
+		return m.resp2
+	}
+	if m.resp3 == nil {
+		m.resp3 = append([]byte(nil), m.resp2...)
+		m.resp3[0] = '>'
+	}
+	return m.resp3
 }
 
 // push queues a message for c and, unless a task to deliver the queue is
@@ -394,6 +414,7 @@ func cmdReset(x *exec) {
 	s.setName("")
 	s.replyOff, s.replySkip, s.skipNext = false, false, false
 	s.info.noEvict.Store(false)
+	s.resp3.Store(false) // RESET speaks RESP2 again
 	x.srv.startSession(s)
 	x.c.WriteString("RESET")
 }

@@ -35,6 +35,8 @@ var blockScenarios = []blockScenario{
 		cmds: [][]string{{"MULTI"}, {"RPUSH", "q", "a"}, {"LPOP", "q"}, {"EXEC"}, {"RPUSH", "q", "b"}}},
 	{name: "same key twice and a timeout", block: [][]string{{"BRPOP", "q", "q", "0"}, {"BLPOP", "t", "0.2"}},
 		cmds: [][]string{{"LPUSH", "q", "a", "b"}, {"LLEN", "q"}}},
+	{name: "sorted sets", block: [][]string{{"BZPOPMIN", "z1", "z2", "0"}, {"BZMPOP", "0", "1", "z2", "MAX", "COUNT", "2"}, {"BZPOPMAX", "t", "0.2"}},
+		cmds: [][]string{{"ZADD", "z2", "1.5", "a", "2", "b", "3", "c"}, {"ZRANGE", "z2", "0", "-1", "WITHSCORES"}}},
 }
 
 // TestRedisDiffBlocking runs blockScenarios against walkv and redis-server
@@ -44,27 +46,35 @@ func TestRedisDiffBlocking(t *testing.T) {
 	e := newEnv(t, nil)
 	waddr := e.srv.Addr().String()
 	for _, sc := range blockScenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			want := runBlockScenario(t, raddr, sc, func(n int) { waitInfoBlocked(t, raddr, n) })
-			got := runBlockScenario(t, waddr, sc, func(n int) { waitInfoBlocked(t, waddr, n) })
-			t.Logf("transcript:\n%s", want)
-			if got != want {
-				t.Fatalf("transcripts differ:\nwalkv:\n%s\nredis:\n%s", got, want)
-			}
-		})
+		for _, resp3 := range []bool{false, true} { // the clients speak RESP2, then RESP3
+			t.Run(fmt.Sprint(sc.name, "/resp", 2+b2i(resp3)), func(t *testing.T) {
+				want := runBlockScenario(t, raddr, sc, resp3, func(n int) { waitInfoBlocked(t, raddr, n) })
+				got := runBlockScenario(t, waddr, sc, resp3, func(n int) { waitInfoBlocked(t, waddr, n) })
+				t.Logf("transcript:\n%s", want)
+				if got != want {
+					t.Fatalf("transcripts differ:\nwalkv:\n%s\nredis:\n%s", got, want)
+				}
+			})
+		}
 	}
 }
 
-func runBlockScenario(t *testing.T, addr string, sc blockScenario, wait func(int)) string {
+func runBlockScenario(t *testing.T, addr string, sc blockScenario, resp3 bool, wait func(int)) string {
 	p := dialResp(t, addr)
+	if resp3 {
+		hello3(t, p)
+	}
 	var out []string
 	mustDo(t, p, "FLUSHALL")
 	for _, cmd := range sc.setup {
-		out = append(out, strings.Join(cmd, " ")+" -> "+showReply(mustDo(t, p, cmd...)))
+		out = append(out, strings.Join(cmd, " ")+" -> "+showReply3(mustDo(t, p, cmd...)))
 	}
 	var blocked []*respClient
 	for i, cmd := range sc.block {
 		c := dialResp(t, addr)
+		if resp3 {
+			hello3(t, c)
+		}
 		if err := c.send(cmd...); err != nil {
 			t.Fatal(err)
 		}
@@ -72,12 +82,12 @@ func runBlockScenario(t *testing.T, addr string, sc blockScenario, wait func(int
 		blocked = append(blocked, c)
 	}
 	for _, cmd := range sc.cmds {
-		out = append(out, strings.Join(cmd, " ")+" -> "+showReply(mustDo(t, p, cmd...)))
+		out = append(out, strings.Join(cmd, " ")+" -> "+showReply3(mustDo(t, p, cmd...)))
 	}
 	for i, c := range blocked {
 		c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		v, err := c.read()
-		reply := showReply(v)
+		reply := showReply3(v)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			reply = "(blocked)"

@@ -147,7 +147,7 @@ func (c *respClient) read() (any, error) {
 		}
 		return a, nil
 	}
-	return nil, fmt.Errorf("unknown reply type %q", line)
+	return c.read3(line[0], body)
 }
 
 // startRedis starts redis-server on a free loopback port with no
@@ -276,7 +276,7 @@ func compareOne(t *testing.T, w, rd *respClient, f diffFamily, cmd []string) boo
 	if f.normalize != nil {
 		want, got = f.normalize(cmd, want), f.normalize(cmd, got)
 	}
-	ok := fmt.Sprintf("%#v", got) == fmt.Sprintf("%#v", want)
+	ok := sameReply(got, want) // redisdiff_resp3_test.go
 	if !ok {
 		t.Errorf("%s %q:\n  walkv: %s\n  redis: %s", f.name, cmd, showReply(got), showReply(want))
 	}

@@ -1,6 +1,10 @@
 package walkv
 
-import "github.com/tidwall/redcon"
+import (
+	"sync/atomic"
+
+	"github.com/tidwall/redcon"
+)
 
 // session is the state of one client connection. The connection's
 // goroutine owns it, except watched and dirty, which DB.mu guards (writers
@@ -8,6 +12,10 @@ import "github.com/tidwall/redcon"
 type session struct {
 	id   int64
 	name string
+	// resp3: the connection speaks RESP3 (HELLO 3) rather than RESP2
+	// (reply3.go). Atomic: a publisher on another event loop reads it to
+	// frame the messages it pushes to the connection.
+	resp3 atomic.Bool
 	// user is the ACL user the connection runs as; authed says whether it
 	// authenticated (or needed not to): see Access control in acl.go.
 	user   *aclUser
