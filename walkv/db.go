@@ -153,6 +153,7 @@ func (db *DB) replay(snapID uint64) error {
 	db.dur.durable.Store(last) // everything read back is durable enough: it survived
 	db.snap.lastID = snapID
 	db.snap.loaded = st
+	db.dropExpiredReplayed()
 	if err := db.syncRecovered(); err != nil {
 		return err
 	}
