@@ -169,10 +169,11 @@ sampled() {
 snapping() {
 	local n=0
 	while [[ ! -e $work/stop ]]; do
-		redis-cli -h 127.0.0.1 -p "$1" bgsave >/dev/null 2>&1 || true
+		# Refused while one runs (or, in redis, while an AOF rewrite runs).
+		if [[ $(redis-cli -h 127.0.0.1 -p "$1" bgsave 2>&1) == *started* ]]; then n=$((n + 1)); fi
 		while [[ $(redis-cli -h 127.0.0.1 -p "$1" info persistence | tr -d '\r' |
 			awk -F: '/^rdb_bgsave_in_progress:/ { print $2 }') == 1 ]]; do sleep 0.05; done
-		n=$((n + 1))
+		sleep 0.05
 	done
 	echo "$n" >"$work/snaps"
 }
