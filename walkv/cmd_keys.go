@@ -115,21 +115,28 @@ func cmdScan(x *exec) {
 	if !ok {
 		return
 	}
-	var keys []string
+	var keys, dead []string
 	next := uint64(0)
 	if a.cursor < numShards {
 		next = x.db.ks.scan(a.cursor, a.count, func(it *item) {
-			if !it.expired(x.now) && (a.match == "" || globMatch(a.match, it.key)) && (a.typ == "" || a.typ == it.kind.String()) {
+			if it.expired(x.now) {
+				dead = append(dead, it.key)
+			} else if (a.match == "" || globMatch(a.match, it.key)) && (a.typ == "" || a.typ == it.kind.String()) {
 				keys = append(keys, it.key)
 			}
 		})
+	}
+	for _, k := range dead { // after the walk: removal changes the shards
+		x.sawExpired(k)
 	}
 	x.c.WriteArray(2)
 	x.c.WriteBulkString(strconv.FormatUint(next, 10))
 	x.writeStrings(keys)
 }
 
-func cmdDbsize(x *exec) { x.c.WriteInt(x.db.ks.liveLen(x.now)) }
+// cmdDbsize counts the keys held, as Redis does: an expired key counts
+// until a command touches it or active expiry removes it.
+func cmdDbsize(x *exec) { x.c.WriteInt(x.db.ks.len()) }
 
 // cmdFlush serves FLUSHDB and FLUSHALL [ASYNC|SYNC] (both synchronous).
 func cmdFlush(x *exec) {

@@ -117,13 +117,24 @@ type exec struct {
 	args [][]byte
 	t    *tx   // set for lockWrite commands (and all commands in EXEC)
 	now  int64 // Unix ms, read once per command or EXEC
+
+	// reap holds the keys found expired under the read lock (lazyexpire.go).
+	reap []string
 }
 
 // key returns argument i as a key.
 func (x *exec) key(i int) string { return string(x.args[i]) }
 
-// live returns the item of key unless absent or expired.
-func (x *exec) live(key string) *item { return x.db.ks.live(key, x.now) }
+// live returns the item of key unless absent or expired; an expired key
+// is removed (see sawExpired).
+func (x *exec) live(key string) *item {
+	it := x.db.ks.lookup(key)
+	if it != nil && it.expired(x.now) {
+		x.sawExpired(key)
+		return nil
+	}
+	return it
+}
 
 // apply applies the planned operations, replying the error and returning
 // false if they cannot be logged.

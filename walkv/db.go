@@ -158,6 +158,7 @@ func (db *DB) replay(snapID uint64) error {
 	db.dur.durableID.Store(last)
 	db.snap.lastID = snapID
 	db.snap.loaded = st
+	db.dropExpiredReplayed()
 	if err := db.syncRecovered(); err != nil {
 		return err
 	}

@@ -111,15 +111,8 @@ func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 	case lockNone:
 		cmd.run(x)
 	case lockRead:
-		db.mu.RLock()
-		defer db.mu.RUnlock()
-		if db.failed != nil {
-			c.WriteError("ERR " + db.failed.Error())
-			return
-		}
-		x.now = db.now()
-		cmd.run(x)
-		s.depend(db.dur.logged.Load())
+		srv.runRead(x, cmd)
+		db.reapNoted(x) // before the reply goes out (lazyexpire.go)
 	case lockWrite:
 		db.mu.Lock()
 		defer db.mu.Unlock()
@@ -137,6 +130,20 @@ func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 		srv.commit(x)
 		srv.serveBlocked()
 	}
+}
+
+// runRead executes a read command under DB.mu held for reading.
+func (srv *Server) runRead(x *exec, cmd *command) {
+	db := srv.db
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.failed != nil {
+		x.c.WriteError("ERR " + db.failed.Error())
+		return
+	}
+	x.now = db.now()
+	cmd.run(x)
+	x.s.depend(db.dur.logged.Load())
 }
 
 // commit logs the transaction of x and records the dependency; a failure

@@ -56,9 +56,7 @@ func (db *DB) expireSome() int {
 	}
 	keys := db.ks.expiredKeys(now, expireBatch)
 	for _, k := range keys {
-		db.ks.remove(k)
-		db.touchKey(k)
+		db.removeExpiredLocked(k)
 	}
-	db.stats.expired.Add(int64(len(keys)))
 	return len(keys)
 }

@@ -40,24 +40,6 @@ func subcommandError(cmd *command, args [][]byte) string {
 	return ""
 }
 
-// liveLen returns the number of keys not expired at now: DBSIZE's
-// answer. Redis deletes an expired key when a command touches it, and
-// its expiry cycle reaps the others over time; walkv leaves removal to
-// its expiry loop (removing keys under a read lock is not possible, and
-// removals are not logged) and counts only live keys, which is what
-// Redis shows once it has touched them.
-func (ks *keyspace) liveLen(now int64) int {
-	n := ks.n
-	ks.deadlines.Ascend(nil, func(v any) bool {
-		if v.(deadline).at > now {
-			return false
-		}
-		n--
-		return true
-	})
-	return n
-}
-
 // ignoredRequest returns the length of a complete "*<n>\r\n" request
 // with a negative n at the front of in, which Redis ignores (redcon would
 // call it a protocol error), or 0.

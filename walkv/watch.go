@@ -4,8 +4,8 @@ import "github.com/waldb/wal/txn"
 
 // The watch registry (DB.watches, guarded by DB.mu) maps each watched key
 // to the sessions watching it. A change to the key — a logged operation,
-// an active-expiry removal, a flush — marks those sessions dirty, and
-// their EXEC fails. A key that expires without being removed is caught at
+// a flush, the removal of the expired key if the session saw it live
+// (lazyexpire.go) — marks those sessions dirty, and their EXEC fails. A key that expires without being removed is caught at
 // EXEC by comparing its liveness with what WATCH saw.
 
 // touch marks the watchers of the key op changes (for a flush, of every

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,12 +25,14 @@ type server struct {
 	addr string
 }
 
-// startServer re-executes the test binary as a server on dir.
-func startServer(t *testing.T, dir string) *server {
+// startServer re-executes the test binary as a server on dir; it
+// snapshots every 64 KiB of log, so kills land during snapshots too.
+// fsync is the --appendfsync policy.
+func startServer(t *testing.T, dir, fsync string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{
-		"--addr", "127.0.0.1:0", "--dir", dir, "--appendfsync", "always", "--snapshot-log-bytes", "65536"}, "\n"))
+		"--addr", "127.0.0.1:0", "--dir", dir, "--appendfsync", fsync, "--snapshot-log-bytes", "65536"}, "\n"))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -50,122 +55,201 @@ func (s *server) kill() {
 	}
 }
 
-// TestCrashKill9: clients write under appendfsync always; the server is
-// killed with SIGKILL at a random moment; after a restart every
-// acknowledged write is present and nothing that was never sent is.
-// Writes are SETs of unique keys, INCRs of a per-client counter and HSETs,
-// so the check covers all three kinds of logged operation and snapshots
-// (the server snapshots every 64 KiB of log).
+// TestCrashKill9: several clients run random operations on every type
+// walkv has (strings, counters, hashes, lists with pushes, pops and LMOVE,
+// sets with SADD, SREM and SPOP, sorted sets with ZADD, ZINCRBY, ZREM and
+// ZPOPMIN, keys with deadlines, keys that expire at once, MULTI/EXEC
+// across types); the server is killed with SIGKILL at a random moment,
+// restarted, and each client's keys are read back. They must hold the
+// model's state after some prefix of the client's operations that
+// includes every operation acknowledged as durable (see crash_model_test.go):
+// an operation in flight may or may not have applied, wholly, but nothing
+// acknowledged is lost and nothing is applied twice or in part. The next
+// round goes on from the state found.
+//
+// Acknowledged as durable means: the reply, under appendfsync always; a
+// later WAITAOF 1 0 0's reply, under everysec.
+//
+// WALKV_CRASH_ROUNDS=n sets the kills per policy (default 3).
 func TestCrashKill9(t *testing.T) {
+	rounds := 3
+	if n, err := strconv.Atoi(os.Getenv("WALKV_CRASH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	for _, fsync := range []string{"always", "everysec"} {
+		t.Run(fsync, func(t *testing.T) { crashRounds(t, fsync, rounds) })
+	}
+}
+
+// crashRounds runs rounds of load, kill and check under the policy.
+func crashRounds(t *testing.T, fsync string, rounds int) {
 	dir := t.TempDir()
 	const clients = 8
-	hist := make([]history, clients)
-	for round := range 3 {
-		srv := startServer(t, dir)
+	hist := make([]*history, clients)
+	for w := range hist {
+		hist[w] = &history{states: []mstate{{}}}
+	}
+	var ops, inFlight, applied, violations int64
+	for round := range rounds {
+		srv := startServer(t, dir, fsync)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for w := range clients {
 			c := redis.NewClient(&redis.Options{Addr: srv.addr, MaxRetries: -1})
+			r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
 			wg.Go(func() {
 				defer c.Close()
-				h := &hist[w]
-				for ctx.Err() == nil {
-					i := h.send()
-					if err := write(ctx, c, w, i); err != nil {
-						return // the server died; write i may or may not have happened
-					}
-					h.ack(i)
-				}
+				hist[w].load(ctx, t, c, r, w, fsync == "everysec")
 			})
 		}
-		time.Sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
+		time.Sleep(time.Duration(200+rand.IntN(400)) * time.Millisecond) // a random moment to kill at
 		srv.kill()
 		cancel()
 		wg.Wait()
-		srv = startServer(t, dir)
+		srv = startServer(t, dir, fsync)
 		c := redis.NewClient(&redis.Options{Addr: srv.addr})
-		total := 0
-		for w := range clients {
-			verify(t, c, round, w, &hist[w])
-			total += len(hist[w].acked)
+		for w, h := range hist {
+			ops += h.sent
+			inFlight += int64(len(h.states) - 1)
+			j, ok := h.check(t, c, round, w)
+			applied += int64(j)
+			if !ok {
+				violations++
+			}
 		}
 		c.Close()
 		srv.kill()
-		t.Logf("round %d: %d writes acknowledged in all", round, total)
 	}
+	t.Logf("%s: %d rounds, %d operations, %d not acknowledged as durable at a kill (%d of them found applied), %d violations",
+		fsync, rounds, ops, inFlight, applied, violations)
 }
 
-// write performs client w's write number i.
-func write(ctx context.Context, c *redis.Client, w int, i int64) error {
-	switch i % 3 {
-	case 0:
-		return c.Set(ctx, fmt.Sprint("s", w, "-", i), i, 0).Err()
-	case 1:
-		return c.Incr(ctx, fmt.Sprint("n", w)).Err()
-	}
-	return c.HSet(ctx, fmt.Sprint("h", w), i, i).Err()
-}
-
-// history is what one client did: the writes it sent (numbered from 0)
-// and those acknowledged. A write whose reply was lost to the kill may or
-// may not have happened.
+// history is one client's operations since the last check: states[j] is
+// the model after the first acked+j of them; states[0] is the state after
+// those acknowledged as durable, the last one the state after all sent.
 type history struct {
-	sent  int64
-	acked map[int64]bool
+	states []mstate
+	sent   int64 // operations sent in this round
 }
 
-func (h *history) send() int64 {
-	h.sent++
-	return h.sent - 1
-}
-
-func (h *history) ack(i int64) {
-	if h.acked == nil {
-		h.acked = map[int64]bool{}
-	}
-	h.acked[i] = true
-}
-
-// incrs counts the INCRs (writes i with i%3 == 1) among writes [0, n), and
-// among the acknowledged ones.
-func (h *history) incrs() (acked, sent int64) {
-	for i := range h.acked {
-		if i%3 == 1 {
-			acked++
+// load runs operations until the server dies or ctx ends. With waitAOF
+// (everysec), an operation is durable once a later WAITAOF answered.
+func (h *history) load(ctx context.Context, t *testing.T, c *redis.Client, r *rand.Rand, w int, waitAOF bool) {
+	h.sent = 0
+	for i := int64(0); ctx.Err() == nil; i++ {
+		cur := h.states[len(h.states)-1]
+		op := nextOp(r, w, i, cur)
+		next := cur.clone()
+		op.apply(next)
+		h.states = append(h.states, next)
+		h.sent++
+		if err := runOp(ctx, c, op); err != nil {
+			var re redis.Error
+			if errors.As(err, &re) && !errors.Is(err, redis.Nil) {
+				t.Errorf("client %d: %v: %v (the model is wrong)", w, op.cmds, err)
+			}
+			return // the server died: the operation may or may not have happened
+		}
+		if !waitAOF {
+			h.states = h.states[1:] // acknowledged: durable
+			continue
+		}
+		if r.IntN(4) == 0 {
+			if c.Do(ctx, "WAITAOF", 1, 0, 0).Err() != nil {
+				return
+			}
+			h.states = h.states[len(h.states)-1:]
 		}
 	}
-	return acked, (h.sent + 1) / 3
 }
 
-// verify checks client w's writes after a restart: every acknowledged one
-// is there, and none that was never sent.
-func verify(t *testing.T, c *redis.Client, round, w int, h *history) {
+// runOp sends op, in MULTI/EXEC if it is a transaction.
+func runOp(ctx context.Context, c *redis.Client, op mop) error {
+	if !op.multi {
+		err := c.Do(ctx, op.cmds[0]...).Err()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return err
+	}
+	_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, cmd := range op.cmds {
+			p.Do(ctx, cmd...)
+		}
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	return err
+}
+
+// check reads client w's keys back and reports whether they hold one of
+// the states its history admits, and how many operations past the
+// acknowledged ones that state includes; the history goes on from it.
+func (h *history) check(t *testing.T, c *redis.Client, round, w int) (int, bool) {
+	t.Helper()
+	got := readKeys(t, c, w)
+	for j := len(h.states) - 1; j >= 0; j-- {
+		if maps.Equal(got, canonState(h.states[j], w)) {
+			h.states = []mstate{h.states[j]}
+			return j, true
+		}
+	}
+	want := canonState(h.states[0], w)
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if got[k] != want[k] {
+			t.Errorf("round %d client %d: %s = %s; acknowledged state: %s", round, w, k, got[k], want[k])
+		}
+	}
+	t.Errorf("round %d client %d: the keys match none of the %d states admitted", round, w, len(h.states))
+	h.states = []mstate{h.states[0]}
+	return 0, false
+}
+
+// readKeys reads client w's keys in canon's form.
+func readKeys(t *testing.T, c *redis.Client, w int) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	counter, _ := c.Get(ctx, fmt.Sprint("n", w)).Int64()
-	fields, err := c.HGetAll(ctx, fmt.Sprint("h", w)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if acked, sent := h.incrs(); counter < acked || counter > sent {
-		t.Fatalf("round %d client %d: counter %d, %d INCRs acknowledged, %d sent", round, w, counter, acked, sent)
-	}
-	for i := range h.sent + 3 {
-		var ok bool
-		switch i % 3 {
-		case 0:
-			v, err := c.Get(ctx, fmt.Sprint("s", w, "-", i)).Result()
-			ok = err == nil && v == fmt.Sprint(i)
-		case 1:
+	out := map[string]string{}
+	for _, k := range clientKeys(w) {
+		typ, err := c.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := &mval{kind: typ, members: map[string]float64{}, fields: map[string]string{}}
+		switch typ {
+		case "none":
+			out[k] = canon(nil)
 			continue
-		default:
-			ok = fields[fmt.Sprint(i)] == fmt.Sprint(i)
+		case "string":
+			v.str, err = c.Get(ctx, k).Result()
+		case "list":
+			v.list, err = c.LRange(ctx, k, 0, -1).Result()
+		case "set":
+			var ms []string
+			ms, err = c.SMembers(ctx, k).Result()
+			for _, m := range ms {
+				v.members[m] = 0
+			}
+		case "zset":
+			var zs []redis.Z
+			zs, err = c.ZRangeWithScores(ctx, k, 0, -1).Result()
+			for _, z := range zs {
+				v.members[z.Member.(string)] = z.Score
+			}
+		case "hash":
+			v.fields, err = c.HGetAll(ctx, k).Result()
 		}
-		if h.acked[i] && !ok {
-			t.Fatalf("round %d client %d: acknowledged write %d lost", round, w, i)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if i >= h.sent && ok {
-			t.Fatalf("round %d client %d: write %d present but never sent", round, w, i)
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
 		}
+		v.ttl = ttl > 0
+		out[k] = canon(v)
 	}
+	return out
 }

@@ -1,0 +1,96 @@
+package walkv
+
+// Removal on access. As in Redis, a command that finds a key expired
+// removes it: from then on no count includes it (DBSIZE, INFO keyspace),
+// no SCAN or RANDOMKEY returns it, and expired_keys counts it, once.
+//
+// Commands holding DB.mu for writing (write commands, EXEC, entries
+// applied in cluster mode, served blocked clients) remove the key at
+// once. Commands holding it for reading cannot change the keyspace: they
+// treat the key as absent and note it in exec.reap, and the dispatcher
+// removes the noted keys under the write lock right after the command,
+// before its reply is sent and before the connection's next command runs,
+// so that client observes exactly what Redis shows. The write lock is
+// taken only by a read that found an expired key, never by the others.
+//
+// A removal is the same non-logged deletion as active expiry's
+// (removeExpiredLocked), and safe for the same reasons (expire.go): the
+// deadline is logged, so replay rebuilds a key that is just as dead, and
+// every logged operation on the key starts by recreating it.
+//
+// Invariant: a key is removed only if it is expired at the clock of the
+// replicated state: the command's time on a single node, appliedNow in
+// cluster mode (a read on a node uses its own clock, which may be ahead of
+// appliedNow; such a key stays, invisible to reads, until appliedNow
+// passes its deadline). No later command on any node can see a key dead
+// at appliedNow, so whether a node removed it or not changes no reply to a
+// replicated command.
+
+// sawExpired handles key, which the command found expired at x.now:
+// removed at once if x holds DB.mu for writing (x.t is set exactly then),
+// else noted for reapNoted.
+func (x *exec) sawExpired(key string) {
+	if x.t != nil {
+		x.db.reapLocked(key, x.now)
+		return
+	}
+	x.reap = append(x.reap, key)
+}
+
+// reapNoted removes the keys a read command noted, if still expired.
+// REQUIRES: DB.mu not held.
+func (db *DB) reapNoted(x *exec) {
+	if len(x.reap) == 0 {
+		return
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, key := range x.reap {
+		db.reapLocked(key, x.now)
+	}
+	x.reap = x.reap[:0]
+}
+
+// reapLocked removes key if it is expired at now (at appliedNow in
+// cluster mode) and reports whether it did. REQUIRES: DB.mu held for
+// writing.
+func (db *DB) reapLocked(key string, now int64) bool {
+	if db.failed != nil {
+		return false
+	}
+	if db.clustered() {
+		now = min(now, db.appliedNow)
+	}
+	if it := db.ks.lookup(key); it == nil || !it.expired(now) {
+		return false
+	}
+	db.removeExpiredLocked(key)
+	return true
+}
+
+// removeExpiredLocked deletes key, which is expired, without logging it:
+// it counts in expired_keys and breaks the transactions that WATCHed the
+// key while it was live. As in Redis 7.0, a client that WATCHed the key
+// when it had already expired is not disturbed by its removal (the key
+// was absent then and is absent now). REQUIRES: DB.mu held for writing.
+func (db *DB) removeExpiredLocked(key string) {
+	db.ks.remove(key)
+	for s := range db.watches[key] {
+		if s.watched[key] {
+			s.dirty = true
+		}
+	}
+	db.stats.expired.Add(1)
+}
+
+// dropExpiredReplayed removes the keys that replay rebuilt already
+// expired (their removal was never logged), so that a restart does not
+// bring them back into DBSIZE and INFO keyspace: Redis, too, skips
+// expired keys when it loads a snapshot, and replays the deletions its
+// log holds. They count in no statistic, as in Redis. REQUIRES: called
+// by Open before the DB is shared.
+func (db *DB) dropExpiredReplayed() {
+	for _, k := range db.ks.expiredKeys(db.now(), db.ks.expires()) {
+		db.ks.remove(k)
+	}
+}
