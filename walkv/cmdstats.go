@@ -186,10 +186,12 @@ func (db *DB) Stats() Stats {
 	}
 	db.mu.RLock()
 	st.BlockedClients = int64(db.blk.n)
-	st.Keys, st.KeysWithExpiry = int64(db.ks.len()), int64(db.ks.expires())
-	st.KeysByType = make(map[string]int64, len(db.ks.byKind))
-	for k := kindString; k <= kindZSet; k++ {
-		st.KeysByType[k.String()] = int64(db.ks.byKind[k])
+	st.KeysByType = make(map[string]int64, kindZSet)
+	for _, ks := range db.dbs { // every database
+		st.Keys, st.KeysWithExpiry = st.Keys+int64(ks.len()), st.KeysWithExpiry+int64(ks.expires())
+		for k := kindString; k <= kindZSet; k++ {
+			st.KeysByType[k.String()] += int64(ks.byKind[k])
+		}
 	}
 	db.mu.RUnlock()
 	return st

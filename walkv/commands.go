@@ -117,18 +117,19 @@ type exec struct {
 	args [][]byte
 	t    *tx   // set for lockWrite commands (and all commands in EXEC)
 	now  int64 // Unix ms, read once per command or EXEC
+	dbi  int   // the database the command runs in (see databases.go)
 }
 
 // key returns argument i as a key.
 func (x *exec) key(i int) string { return string(x.args[i]) }
 
 // live returns the item of key unless absent or expired.
-func (x *exec) live(key string) *item { return x.db.ks.live(key, x.now) }
+func (x *exec) live(key string) *item { return x.db.dbs[x.dbi].live(key, x.now) }
 
 // apply applies the planned operations, replying the error and returning
 // false if they cannot be logged.
 func (x *exec) apply() bool {
-	if err := x.t.apply(); err != nil {
+	if err := x.t.apply(x.dbi); err != nil {
 		x.c.WriteError(err.Error())
 		return false
 	}

@@ -77,9 +77,13 @@ func (srv *Server) infoSection(sec string) []infoField {
 			{"total_error_replies", db.stats.errors.total()},
 		}, append(srv.pubsubStats(), srv.securityStats()...)...)
 	case "keyspace":
-		if n := db.ks.len(); n > 0 {
-			return []infoField{{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, db.ks.expires())}}
+		var out []infoField
+		for i, ks := range db.dbs {
+			if n := ks.len(); n > 0 {
+				out = append(out, infoField{dbName(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, ks.expires())})
+			}
 		}
+		return out
 	}
 	return nil
 }

@@ -392,6 +392,7 @@ func cmdReset(x *exec) {
 		x.srv.ps.unsubscribeAll(c)
 	}
 	s.setName("")
+	x.selectDB(0)
 	s.replyOff, s.replySkip, s.skipNext = false, false, false
 	s.info.noEvict.Store(false)
 	x.srv.startSession(s)

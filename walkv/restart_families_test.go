@@ -21,7 +21,7 @@ func dumpKeyspace(db *DB) string {
 	defer db.mu.RUnlock()
 	now := db.now()
 	var lines []string
-	db.ks.each(func(it *item) bool {
+	db.dbs[0].each(func(it *item) bool {
 		if !it.expired(now) {
 			lines = append(lines, fmt.Sprintf("%q %s %d %s", it.key, it.kind, it.expire, itemValue(it)))
 		}
