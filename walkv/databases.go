@@ -254,6 +254,14 @@ func (db *DB) signalDBOp(op txn.Op) bool {
 	return true
 }
 
+// liveCounts returns the number of keys and of keys with a deadline not
+// expired at now: INFO keyspace's keys and expires, as Redis shows them
+// once it has deleted the expired keys (see liveLen).
+func (ks *keyspace) liveCounts(now int64) (keys, expires int) {
+	dead := ks.n - ks.liveLen(now)
+	return ks.n - dead, ks.expires() - dead
+}
+
 // dbName is INFO's name of database i.
 func dbName(i int) string { return "db" + strconv.Itoa(i) }
 

@@ -78,9 +78,10 @@ func (srv *Server) infoSection(sec string) []infoField {
 		}, append(srv.pubsubStats(), srv.securityStats()...)...)
 	case "keyspace":
 		var out []infoField
+		now := db.now()
 		for i, ks := range db.dbs {
-			if n := ks.len(); n > 0 {
-				out = append(out, infoField{dbName(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, ks.expires())})
+			if n, exp := ks.liveCounts(now); n > 0 {
+				out = append(out, infoField{dbName(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, exp)})
 			}
 		}
 		return out
