@@ -416,3 +416,45 @@ func FuzzClusterEntry(f *testing.F) {
 		}
 	})
 }
+
+// TestWatchExpiredAcrossDatabases: a key already expired at WATCH time
+// breaks the transaction only when a SWAPDB brings a live key in its
+// place, as redis-server 7.0.15 does (checked with its active expiry
+// off: DEBUG SET-ACTIVE-EXPIRE 0).
+func TestWatchExpiredAcrossDatabases(t *testing.T) {
+	clock := newFakeClock()
+	e := newEnv(t, &Options{Clock: clock.Now, ExpireInterval: time.Hour})
+	c := clientOf(t, e.srv, redis.Options{})
+	for _, tt := range []struct {
+		name   string
+		before []string // run before the 2 s pass that expire the PX 1000 keys
+		after  []string // WATCH k first
+		broken bool
+	}{
+		{"flushall", []string{"SET k v PX 1000"}, []string{"FLUSHALL"}, false},
+		{"swap in live", []string{"SET k v PX 1000", "SELECT 1", "SET k live", "SELECT 0"}, []string{"SWAPDB 0 1"}, true},
+		{"both expired", []string{"SET k v PX 1000", "SELECT 1", "SET k v PX 1000", "SELECT 0"}, []string{"SWAPDB 0 1"}, false},
+		{"missing, swap in expired", []string{"SELECT 1", "SET k v PX 1000", "SELECT 0"}, []string{"SWAPDB 0 1"}, false},
+		{"expired, swap in missing", []string{"SET k v PX 1000"}, []string{"SWAPDB 0 1"}, false},
+		{"live, swap in missing", []string{"SET k v"}, []string{"SWAPDB 0 1"}, true},
+		{"expired, move", []string{"SET k v PX 1000"}, []string{"MOVE k 1"}, false},
+	} {
+		steps(t, c, []step{{"FLUSHALL", "OK"}})
+		for _, cmd := range tt.before {
+			doWith(t, c, words(cmd)...)
+		}
+		clock.Advance(2 * time.Second)
+		steps(t, c, []step{{"WATCH k", "OK"}})
+		for _, cmd := range tt.after {
+			doWith(t, c, words(cmd)...)
+		}
+		want := any([]any{"PONG"})
+		if tt.broken {
+			want = nil
+		}
+		steps(t, c, []step{{"MULTI", "OK"}, {"PING", "QUEUED"}})
+		if got := doWith(t, c, "EXEC"); !matchReply(got, want) {
+			t.Errorf("%s: EXEC = %#v, want %#v", tt.name, got, want)
+		}
+	}
+}
