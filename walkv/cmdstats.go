@@ -164,7 +164,7 @@ type Stats struct {
 	CommandsProcessed                int64
 	ConnectionsReceived              int64
 	ConnectedClients, BlockedClients int64
-	Keys, KeysWithExpiry             int64
+	Keys, KeysWithExpiry             int64            // of every database
 	KeysByType                       map[string]int64 // by TYPE's names: string, hash, list, set, zset
 	ExpiredKeys                      int64
 	KeyspaceHits, KeyspaceMisses     int64
