@@ -462,3 +462,35 @@ func TestWatchExpiredAcrossDatabases(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveExpiryPerDatabase: the expiry loop removes the expired keys
+// of every database (each in batches), and touches watchers in theirs.
+func TestActiveExpiryPerDatabase(t *testing.T) {
+	clock := newFakeClock()
+	e := newEnv(t, &Options{Clock: clock.Now, ExpireInterval: time.Millisecond})
+	c := clientOf(t, e.srv, redis.Options{})
+	for _, db := range []int{0, 5, 15} {
+		doWith(t, c, "SELECT", db)
+		for i := range expireBatch + 50 { // more than one batch
+			doWith(t, c, "SET", i, "v", "PX", 100)
+		}
+		doWith(t, c, "SET", "keep", "v")
+	}
+	clock.Advance(time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.db.mu.RLock()
+		left := [3]int{e.db.dbs[0].len(), e.db.dbs[5].len(), e.db.dbs[15].len()}
+		e.db.mu.RUnlock()
+		if left == [3]int{1, 1, 1} {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keys left in databases 0, 5, 15: %v", left)
+		}
+		time.Sleep(time.Millisecond) // polling the background loop
+	}
+	if got := e.db.stats.expired.Load(); got != 3*(expireBatch+50) {
+		t.Errorf("expired_keys %d, want %d", got, 3*(expireBatch+50))
+	}
+}
