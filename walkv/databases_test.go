@@ -219,7 +219,7 @@ func TestDatabasesSurviveRestart(t *testing.T) {
 // operations, 'f' meaning every key) replays into database 0.
 func TestOldLogReplaysIntoDB0(t *testing.T) {
 	fs := vfs.NewMem()
-	log, err := wal.Open(filepath.Join(testDir, logDirName), &wal.Options{FS: fs})
+	log, err := wal.Open(filepath.Join(testDir, logDirName), &wal.Options{FS: fs, SegmentSize: 256 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestOldLogReplaysIntoDB0(t *testing.T) {
 // ErrCorruptLog.
 func TestDBOpsOnLog(t *testing.T) {
 	fs := vfs.NewMem()
-	log, err := wal.Open(filepath.Join(testDir, logDirName), &wal.Options{FS: fs})
+	log, err := wal.Open(filepath.Join(testDir, logDirName), &wal.Options{FS: fs, SegmentSize: 256 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
