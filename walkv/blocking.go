@@ -3,6 +3,8 @@ package walkv
 import (
 	"math"
 	"math/big"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -36,9 +38,9 @@ import (
 
 // blockRegistry holds the blocked clients. Guarded by DB.mu.
 type blockRegistry struct {
-	keys     map[string][]*waiter // waiters per key, in blocking order
-	ready    []string             // keys with waiters that changed, in order
-	readySet map[string]bool
+	keys     map[dbKey][]*waiter // waiters per key of a database, in blocking order
+	ready    []dbKey             // keys with waiters that changed, in order
+	readySet map[dbKey]bool
 	n        int // blocked clients (INFO blocked_clients)
 }
 
@@ -57,6 +59,7 @@ const (
 type waiter struct {
 	c      *conn
 	kind   blockKind
+	db     int // the database of keys and dst
 	keys   []string
 	left   bool   // pop at the head
 	dst    string // blockMove
@@ -66,36 +69,61 @@ type waiter struct {
 	done   bool // served, timed out or dropped; guarded by DB.mu
 }
 
-// signalReady marks the key op touches ready if a client waits on it.
-// REQUIRES: DB.mu held for writing.
-func (db *DB) signalReady(op txn.Op) {
-	b := &db.blk
-	if len(b.keys) == 0 {
+// signalReady marks the key op touches in database dbi ready if a client
+// waits on it (for a database operation, see signalDBOp). REQUIRES:
+// DB.mu held for writing.
+func (db *DB) signalReady(dbi int, op txn.Op) {
+	if len(db.blk.keys) == 0 || db.signalDBOp(op) {
 		return
 	}
-	key, ok := opRedisKey(op)
-	if !ok || len(b.keys[key]) == 0 || b.readySet[key] {
+	if key, ok := opRedisKey(op); ok {
+		db.markReady(dbKey{dbi, key})
+	}
+}
+
+// markReady marks k ready if a client waits on it. REQUIRES: DB.mu held
+// for writing.
+func (db *DB) markReady(k dbKey) {
+	b := &db.blk
+	if len(b.keys[k]) == 0 || b.readySet[k] {
 		return
 	}
 	if b.readySet == nil {
-		b.readySet = map[string]bool{}
+		b.readySet = map[dbKey]bool{}
 	}
-	b.readySet[key] = true
-	b.ready = append(b.ready, key)
+	b.readySet[k] = true
+	b.ready = append(b.ready, k)
+}
+
+// signalExisting marks ready every key of database dbi that has waiters
+// and exists (Redis's scanDatabaseForReadyKeys, after a SWAPDB), in key
+// order (Redis's is its hash table's). REQUIRES: DB.mu held for writing.
+func (db *DB) signalExisting(dbi int) {
+	var ready []dbKey
+	for k := range db.blk.keys {
+		if k.db == dbi && db.dbs[dbi].lookup(k.key) != nil {
+			ready = append(ready, k)
+		}
+	}
+	slices.SortFunc(ready, func(a, b dbKey) int { return strings.Compare(a.key, b.key) })
+	for _, k := range ready {
+		db.markReady(k)
+	}
 }
 
 // block registers w on its keys. REQUIRES: DB.mu held for writing.
 func (db *DB) block(w *waiter) {
 	b := &db.blk
 	if b.keys == nil {
-		b.keys = map[string][]*waiter{}
+		b.keys = map[dbKey][]*waiter{}
 	}
 	b.n++
 	seen := map[string]bool{}
 	for _, k := range w.keys {
 		if !seen[k] {
 			seen[k] = true
-			b.keys[k] = append(b.keys[k], w)
+			dk := dbKey{w.db, k}
+			b.keys[dk] = append(b.keys[dk], w)
 		}
 	}
 }
@@ -112,7 +140,8 @@ func (db *DB) unblockLocked(w *waiter) {
 	}
 	b := &db.blk
 	b.n--
-	for _, k := range w.keys {
+	for _, key := range w.keys {
+		k := dbKey{w.db, key}
 		ws := b.keys[k]
 		for i, o := range ws {
 			if o == w {
@@ -141,16 +170,16 @@ func (srv *Server) serveBlocked() {
 	db := srv.db
 	b := &db.blk
 	for len(b.ready) > 0 {
-		key := b.ready[0]
+		k := b.ready[0]
 		b.ready = b.ready[1:]
-		delete(b.readySet, key)
-		for len(b.keys[key]) > 0 && db.failed == nil {
-			it := db.ks.live(key, db.now())
+		delete(b.readySet, k)
+		for len(b.keys[k]) > 0 && db.failed == nil {
+			it := db.dbs[k.db].live(k.key, db.now())
 			if it == nil {
 				break
 			}
 			var w *waiter // the first waiter for the key's type, as Redis
-			for _, o := range b.keys[key] {
+			for _, o := range b.keys[k] {
 				if waiterKind(o.kind) == it.kind {
 					w = o
 					break
@@ -160,23 +189,24 @@ func (srv *Server) serveBlocked() {
 				break
 			}
 			db.unblockLocked(w)
-			reply, id, failed := srv.serveWaiter(w, key)
+			reply, id, failed := srv.serveWaiter(w, k.key)
 			w.deliver(reply, id, failed)
 		}
 	}
 	b.ready = nil
 }
 
-// serveWaiter runs w's command on key, which holds a non-empty list, as
-// a transaction of its own, and returns the reply, the transaction's id,
-// and whether logging it failed. REQUIRES: DB.mu held for writing.
+// serveWaiter runs w's command on key of w's database, which holds a
+// non-empty list, as a transaction of its own, and returns the reply, the
+// transaction's id, and whether logging it failed. REQUIRES: DB.mu held
+// for writing.
 func (srv *Server) serveWaiter(w *waiter, key string) ([]byte, uint64, bool) {
 	db := srv.db
 	rc := &replyConn{s: &w.c.s} // in the blocked connection's protocol (it runs nothing meanwhile)
-	x := &exec{srv: srv, db: db, c: rc, t: &tx{db: db}, now: db.now()}
+	x := &exec{srv: srv, db: db, c: rc, t: &tx{db: db}, now: db.now(), dbi: w.db}
 	switch w.kind {
 	case blockPop:
-		it := db.ks.live(key, x.now)
+		it := x.live(key)
 		vals := x.planPop(it, w.left, 1)
 		if x.apply() {
 			x.c.WriteArray(2)
@@ -242,6 +272,7 @@ func (x *exec) canBlock() (*conn, bool) {
 // forever). REQUIRES: DB.mu held for writing; canBlock.
 func (x *exec) blockOn(c *conn, w *waiter, timeout int64) {
 	w.c = c
+	w.db = x.dbi
 	db := x.db
 	db.block(w)
 	c.blocked = w

@@ -12,7 +12,7 @@ func waitBlocked(t *testing.T, db *DB, key string, n int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		db.mu.RLock()
-		got := len(db.blk.keys[key])
+		got := len(db.blk.keys[dbKey{0, key}])
 		db.mu.RUnlock()
 		if got == n {
 			return

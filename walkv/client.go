@@ -22,6 +22,7 @@ type clientMeta struct {
 	subs    atomic.Int32           // channels
 	psubs   atomic.Int32           // patterns
 	noEvict atomic.Bool
+	db      atomic.Int32 // the selected database
 }
 
 // setName sets the connection name (CLIENT SETNAME, HELLO SETNAME).
@@ -68,10 +69,10 @@ func (c *conn) describe(laddr string, now time.Time) string {
 	}
 	age := now.Sub(time.Unix(0, m.created)) / time.Second
 	idle := now.Sub(time.Unix(0, c.lastActive.Load())) / time.Second
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 "+
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 "+
 		"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "+
 		"cmd=%s user=%s redir=-1 resp=%d\n",
-		c.s.id, c.addr, laddr, c.gc.Fd(), str(&m.name, ""), int64(age), int64(idle), flags, m.subs.Load(), m.psubs.Load(),
+		c.s.id, c.addr, laddr, c.gc.Fd(), str(&m.name, ""), int64(age), int64(idle), flags, m.db.Load(), m.subs.Load(), m.psubs.Load(),
 		str(&m.cmd, "NULL"), str(&m.user, "default"), 2+b2i(c.s.resp3.Load()))
 }
 

@@ -141,10 +141,15 @@ const proposeTimeout = 10 * time.Second
 // Entry wire constants. Never change them.
 //
 //	entry = version(1)=1 | flags(1) | now(8, Unix ms, little endian) |
+//	        [uvarint db, if flags has entryDB] |
 //	        uvarint ncmds | ncmds × (uvarint nargs | nargs × (uvarint len | bytes))
+//
+// db is the database the commands start in (the proposing connection's
+// SELECT; 0 without entryDB, which entries on database 0 never set).
 const (
 	entryVersion   = 1
 	entryMulti     = 1 << 0 // the commands are an EXEC's queue: reply is an array
+	entryDB        = 1 << 1 // a database index follows the header
 	entryHeaderLen = 10
 )
 
@@ -155,13 +160,19 @@ var errBadEntry = errors.New("walkv: malformed cluster entry")
 func (db *DB) clustered() bool { return db.opts.Replicator != nil }
 
 // appendEntry encodes an entry.
-func appendEntry(b []byte, now int64, multi bool, cmds [][][]byte) []byte {
+func appendEntry(b []byte, now int64, multi bool, db int, cmds [][][]byte) []byte {
 	var flags byte
 	if multi {
 		flags |= entryMulti
 	}
+	if db != 0 {
+		flags |= entryDB
+	}
 	b = append(b, entryVersion, flags)
 	b = binary.LittleEndian.AppendUint64(b, uint64(now))
+	if db != 0 {
+		b = binary.AppendUvarint(b, uint64(db))
+	}
 	b = binary.AppendUvarint(b, uint64(len(cmds)))
 	for _, args := range cmds {
 		b = binary.AppendUvarint(b, uint64(len(args)))
@@ -177,18 +188,27 @@ func appendEntry(b []byte, now int64, multi bool, cmds [][][]byte) []byte {
 type entry struct {
 	now   int64
 	multi bool
+	db    int
 	cmds  [][][]byte
 }
 
 // decodeEntry decodes b, bounding every count by the bytes left.
 func decodeEntry(b []byte) (entry, error) {
 	var e entry
-	if len(b) < entryHeaderLen || b[0] != entryVersion || b[1]&^entryMulti != 0 {
+	if len(b) < entryHeaderLen || b[0] != entryVersion || b[1]&^(entryMulti|entryDB) != 0 {
 		return e, errBadEntry
 	}
 	e.multi = b[1]&entryMulti != 0
 	e.now = int64(binary.LittleEndian.Uint64(b[2:]))
+	hasDB := b[1]&entryDB != 0
 	b = b[entryHeaderLen:]
+	if hasDB {
+		d, w := binary.Uvarint(b)
+		if w <= 0 || d == 0 || d >= numDBs {
+			return e, errBadEntry
+		}
+		e.db, b = int(d), b[w:]
+	}
 	n, err := uvarint(&b)
 	if err != nil {
 		return e, err
@@ -226,9 +246,11 @@ func uvarint(b *[]byte) (uint64, error) {
 }
 
 // replicable reports whether cmd may run inside ApplyEntry: it reads or
-// writes the keyspace and needs neither the connection nor the server.
+// writes the keyspace and needs neither the connection nor the server,
+// or it is SELECT, which changes the database of the entry's later
+// commands.
 func replicable(cmd *command) bool {
-	return cmd.lock != lockNone && cmd.has(flagWrite|flagReadonly)
+	return cmd.lock != lockNone && cmd.has(flagWrite|flagReadonly) || cmd.name == "select"
 }
 
 // ApplyEntry executes a committed entry (raft's FSM apply) and returns
@@ -244,7 +266,7 @@ func (db *DB) ApplyEntry(data []byte) []byte {
 	defer db.mu.Unlock()
 	db.appliedNow = max(db.appliedNow, e.now)
 	rc := &replyConn{entry: true} // converted for the client by the proposer (entryreply.go)
-	x := &exec{db: db, s: &session{}, c: rc, now: db.appliedNow, t: &tx{db: db}}
+	x := &exec{db: db, s: &session{}, c: rc, now: db.appliedNow, t: &tx{db: db}, dbi: e.db}
 	if e.multi {
 		rc.WriteArray(len(e.cmds))
 	}
@@ -265,7 +287,7 @@ func (db *DB) ApplyEntry(data []byte) []byte {
 // run while ApplyEntry goes on.
 func (db *DB) SnapshotState() (func(io.Writer) error, error) {
 	db.mu.Lock()
-	keys := db.ks.freeze()
+	keys := db.freezeAll()
 	now := db.appliedNow
 	db.mu.Unlock()
 	return func(w io.Writer) error {
@@ -281,16 +303,13 @@ func (db *DB) RestoreState(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("walkv: restore: %w", err)
 	}
-	ks := newKeyspace()
-	h, err := readSnapshot(bytes.NewReader(data), int64(len(data)), func(it *item) {
-		it.gen = ks.gen
-		ks.put(it)
-	})
+	dbs := newKeyspaces()
+	h, err := readSnapshot(bytes.NewReader(data), int64(len(data)), func(i int, it *item) { loadItem(&dbs, i, it) })
 	if err != nil {
 		return fmt.Errorf("walkv: restore: %w", err)
 	}
 	db.mu.Lock()
-	db.ks, db.appliedNow = ks, h.created
+	db.dbs, db.appliedNow = dbs, h.created
 	db.mu.Unlock()
 	return nil
 }
@@ -322,26 +341,36 @@ func (srv *Server) routeCluster(x *exec, cmd *command) bool {
 }
 
 // proposeExec replicates an EXEC's queue as one entry: it applies
-// atomically on every node.
+// atomically on every node. Once applied, the connection is left in the
+// database the queue's SELECTs chose, as a local EXEC leaves it.
 func (srv *Server) proposeExec(x *exec, queue []queued) {
 	cmds := make([][][]byte, len(queue))
+	final := x.dbi
 	for i, q := range queue {
 		if !replicable(q.cmd) {
 			x.c.WriteError("EXECABORT Transaction discarded: " + q.cmd.name + " is not allowed in MULTI in cluster mode")
 			return
 		}
+		if q.cmd.name == "select" { // arity 2, checked when queued
+			if n, ok := parseInt(q.args[1]); ok && n >= 0 && n < numDBs {
+				final = int(n)
+			}
+		}
 		cmds[i] = q.args
 	}
-	srv.propose(x, true, cmds)
+	if srv.propose(x, true, cmds) {
+		x.selectDB(final)
+	}
 }
 
-// propose replicates cmds and writes the reply ApplyEntry produced.
-func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
+// propose replicates cmds and writes the reply ApplyEntry produced; it
+// reports whether they were applied.
+func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) bool {
 	var res any
-	data := appendEntry(nil, srv.db.now(), multi, cmds)
+	data := appendEntry(nil, srv.db.now(), multi, x.dbi, cmds)
 	if !srv.db.entryFits(len(data)) { // refused before raft sees it: see entrylimit.go
 		x.c.WriteError(errTxnTooLarge)
-		return
+		return false
 	}
 	done, err := onLeader(x, func(ctx context.Context) (err error) {
 		res, err = srv.db.opts.Replicator.Propose(ctx, data)
@@ -360,10 +389,12 @@ func (srv *Server) propose(x *exec, multi bool, cmds [][][]byte) {
 		out, err := entryReply(nil, reply, x.typed().Resp3())
 		if err != nil {
 			x.c.WriteError("ERR cluster: " + err.Error())
-			return
+			return true // applied; only its reply could not be converted
 		}
 		x.c.WriteRaw(out)
+		return true
 	}
+	return false
 }
 
 // onLeader runs fn with the propose timeout if this node is the leader.

@@ -30,19 +30,6 @@ func cmdPing(x *exec) {
 
 func cmdEcho(x *exec) { x.c.WriteBulk(x.args[1]) }
 
-// cmdSelect accepts only database 0: walkv has one keyspace.
-func cmdSelect(x *exec) {
-	n, ok := parseInt(x.args[1])
-	switch {
-	case !ok:
-		x.c.WriteError(errNotInt)
-	case n != 0:
-		x.c.WriteError(errDBIndex)
-	default:
-		x.c.WriteString("OK")
-	}
-}
-
 // cmdQuit answers OK and closes the connection; pipelined commands after
 // QUIT do not run. The OK, like every reply, is sent once everything
 // answered before it is durable (see conn.settle).

@@ -55,7 +55,7 @@ func cmdType(x *exec) {
 func cmdKeys(x *exec) {
 	pat := x.key(1)
 	var keys []string
-	x.db.ks.each(func(it *item) bool {
+	x.ks().each(func(it *item) bool {
 		if !it.expired(x.now) && globMatch(pat, it.key) {
 			keys = append(keys, it.key)
 		}
@@ -118,7 +118,7 @@ func cmdScan(x *exec) {
 	var keys, dead []string
 	next := uint64(0)
 	if a.cursor < numShards {
-		next = x.db.ks.scan(a.cursor, a.count, func(it *item) {
+		next = x.ks().scan(a.cursor, a.count, func(it *item) {
 			if it.expired(x.now) {
 				dead = append(dead, it.key)
 			} else if (a.match == "" || globMatch(a.match, it.key)) && (a.typ == "" || a.typ == it.kind.String()) {
@@ -136,15 +136,20 @@ func cmdScan(x *exec) {
 
 // cmdDbsize counts the keys held, as Redis does: an expired key counts
 // until a command touches it or active expiry removes it.
-func cmdDbsize(x *exec) { x.c.WriteInt(x.db.ks.len()) }
+func cmdDbsize(x *exec) { x.c.WriteInt(x.ks().len()) }
 
-// cmdFlush serves FLUSHDB and FLUSHALL [ASYNC|SYNC] (both synchronous).
+// cmdFlush serves FLUSHDB (the current database) and FLUSHALL (every
+// database) [ASYNC|SYNC] (both synchronous).
 func cmdFlush(x *exec) {
 	if len(x.args) > 2 || (len(x.args) == 2 && !eqFold(x.args[1], "async") && !eqFold(x.args[1], "sync")) {
 		x.c.WriteError(errSyntax)
 		return
 	}
-	x.t.plan(opFlush())
+	if eqFold(x.args[0], "flushall") {
+		x.t.plan(opFlushAll())
+	} else {
+		x.t.plan(opFlush())
+	}
 	if x.apply() {
 		x.c.WriteString("OK")
 	}

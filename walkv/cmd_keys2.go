@@ -87,24 +87,20 @@ func cmdRename(x *exec) {
 	}
 }
 
-// cmdCopy: COPY source destination [DB destination-db] [REPLACE]. walkv
-// has database 0 only.
+// cmdCopy: COPY source destination [DB destination-db] [REPLACE]. A copy
+// to another database is logged as a select of it, then the copy.
 func cmdCopy(x *exec) {
-	replace := false
+	replace, dstDB := false, x.dbi
 	for j := 3; j < len(x.args); j++ {
 		switch {
 		case eqFold(x.args[j], "replace"):
 			replace = true
 		case eqFold(x.args[j], "db") && j+1 < len(x.args):
-			n, ok := parseInt(x.args[j+1])
-			if !ok || n < -1<<31 || n >= 1<<31 {
-				x.c.WriteError(errNotInt)
+			n, ok := x.parseDBIndex(x.args[j+1])
+			if !ok {
 				return
 			}
-			if n != 0 {
-				x.c.WriteError(errDBIndex)
-				return
-			}
+			dstDB = n
 			j++
 		default:
 			x.c.WriteError(errSyntax)
@@ -112,14 +108,17 @@ func cmdCopy(x *exec) {
 		}
 	}
 	src, dst := x.key(1), x.key(2)
-	if src == dst {
-		x.c.WriteError("ERR source and destination objects are the same")
+	if src == dst && dstDB == x.dbi {
+		x.c.WriteError(errSameObject)
 		return
 	}
 	it := x.live(src)
-	if it == nil || (x.live(dst) != nil && !replace) {
+	if it == nil || (x.db.dbs[dstDB].live(dst, x.now) != nil && !replace) {
 		x.c.WriteInt(0)
 		return
+	}
+	if dstDB != x.dbi {
+		x.t.plan(opSelectDB(dstDB))
 	}
 	x.planCopy(dst, it)
 	if x.apply() {
@@ -129,7 +128,7 @@ func cmdCopy(x *exec) {
 
 // cmdRandomkey returns a live key from a random shard on.
 func cmdRandomkey(x *exec) {
-	ks := x.db.ks
+	ks := x.ks()
 	if ks.len() > 0 {
 		start := rand.IntN(numShards)
 		for i := range numShards {

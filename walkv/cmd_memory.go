@@ -184,7 +184,7 @@ func sampled(count int, samples int64, each func(visit func(int) bool)) int {
 func (x *exec) memoryStats() {
 	srv := x.srv
 	m := srv.memoryFigures()
-	keys := x.db.ks.len()
+	keys := x.ks().len()
 	perKey := uint64(0)
 	if keys > 0 {
 		perKey = m.dataset / uint64(keys)
@@ -195,7 +195,7 @@ func (x *exec) memoryStats() {
 		"replication.backlog", 0, "clients.slaves", 0, "clients.normal", m.clients, "cluster.links", 0,
 		"aof.buffer", 0, "lua.caches", 0, "functions.caches", 0,
 		"db.0", anyMap{"overhead.hashtable.main", keys * keyEntryBytes,
-			"overhead.hashtable.expires", x.db.ks.expires() * deadlineBytes, "overhead.hashtable.slot-to-keys", 0},
+			"overhead.hashtable.expires", x.ks().expires() * deadlineBytes, "overhead.hashtable.slot-to-keys", 0},
 		"overhead.total", m.overhead, "keys.count", keys, "keys.bytes-per-key", perKey,
 		"dataset.bytes", m.dataset, "dataset.percentage", f(100 * ratio(m.dataset, m.used-min(m.startup, m.used))),
 		"peak.percentage", f(100 * ratio(m.used, m.peak)),

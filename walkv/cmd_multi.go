@@ -43,7 +43,7 @@ func cmdWatch(x *exec) {
 	db.mu.Lock()
 	now := db.now()
 	for _, k := range x.args[1:] {
-		db.watchKey(x.s, string(k), now)
+		db.watchKey(x.s, x.dbi, string(k), now)
 	}
 	db.mu.Unlock()
 	x.c.WriteString("OK")

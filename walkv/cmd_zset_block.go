@@ -91,7 +91,7 @@ func waiterKind(k blockKind) kind {
 
 // serveZWaiter serves a sorted-set waiter from key (see serveWaiter).
 func (x *exec) serveZWaiter(w *waiter, key string) {
-	it := x.db.ks.live(key, x.now)
+	it := x.live(key)
 	if w.kind == blockZpop {
 		x.zpopOne(key, it, !w.left)
 		return

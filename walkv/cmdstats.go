@@ -164,7 +164,7 @@ type Stats struct {
 	CommandsProcessed                int64
 	ConnectionsReceived              int64
 	ConnectedClients, BlockedClients int64
-	Keys, KeysWithExpiry             int64
+	Keys, KeysWithExpiry             int64            // of every database
 	KeysByType                       map[string]int64 // by TYPE's names: string, hash, list, set, zset
 	ExpiredKeys                      int64
 	KeyspaceHits, KeyspaceMisses     int64
@@ -186,10 +186,12 @@ func (db *DB) Stats() Stats {
 	}
 	db.mu.RLock()
 	st.BlockedClients = int64(db.blk.n)
-	st.Keys, st.KeysWithExpiry = int64(db.ks.len()), int64(db.ks.expires())
-	st.KeysByType = make(map[string]int64, len(db.ks.byKind))
-	for k := kindString; k <= kindZSet; k++ {
-		st.KeysByType[k.String()] = int64(db.ks.byKind[k])
+	st.KeysByType = make(map[string]int64, kindZSet)
+	for _, ks := range db.dbs { // every database
+		st.Keys, st.KeysWithExpiry = st.Keys+int64(ks.len()), st.KeysWithExpiry+int64(ks.expires())
+		for k := kindString; k <= kindZSet; k++ {
+			st.KeysByType[k.String()] += int64(ks.byKind[k])
+		}
 	}
 	db.mu.RUnlock()
 	return st

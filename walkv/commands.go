@@ -120,6 +120,7 @@ type exec struct {
 
 	// reap holds the keys found expired under the read lock (lazyexpire.go).
 	reap []string
+	dbi  int // the database the command runs in (see databases.go)
 }
 
 // key returns argument i as a key.
@@ -128,7 +129,7 @@ func (x *exec) key(i int) string { return string(x.args[i]) }
 // live returns the item of key unless absent or expired; an expired key
 // is removed (see sawExpired).
 func (x *exec) live(key string) *item {
-	it := x.db.ks.lookup(key)
+	it := x.ks().lookup(key)
 	if it != nil && it.expired(x.now) {
 		x.sawExpired(key)
 		return nil
@@ -139,7 +140,7 @@ func (x *exec) live(key string) *item {
 // apply applies the planned operations, replying the error and returning
 // false if they cannot be logged.
 func (x *exec) apply() bool {
-	if err := x.t.apply(); err != nil {
+	if err := x.t.apply(x.dbi); err != nil {
 		x.c.WriteError(err.Error())
 		return false
 	}

@@ -18,7 +18,7 @@ func TestCommands(t *testing.T) {
 			{"PING a b", "ERR:ERR wrong number of arguments for 'ping'"},
 			{"ECHO hi␣there", "hi there"},
 			{"SELECT 0", "OK"},
-			{"SELECT 1", "ERR:ERR DB index is out of range"},
+			{"SELECT 16", "ERR:ERR DB index is out of range"},
 			{"SELECT x", "ERR:ERR value is not an integer"},
 			{"HELLO 4", "ERR:NOPROTO"},
 			{"HELLO 2 SETNAME me", []any{"server", "redis", "version", redisVersion, "proto", int64(2), "id", "~", "mode", "standalone", "role", "master", "modules", []any{}}},

@@ -170,7 +170,7 @@ var liveParams = map[string]liveParam{
 	},
 	"appendonly": fixedParam(func(*Server) string { return "yes" },
 		"walkv logs every write: appendonly can't be turned off"),
-	"databases": fixedParam(func(*Server) string { return "1" }, ""),
+	"databases": fixedParam(func(*Server) string { return strconv.Itoa(numDBs) }, ""),
 	"proto-max-bulk-len": fixedParam(func(srv *Server) string { return strconv.Itoa(srv.db.opts.MaxBulk) },
 		"walkv sets proto-max-bulk-len at start only (its maximum is 536870912)"),
 	"walkv-snapshot-log-bytes": fixedParam(func(srv *Server) string { return strconv.FormatInt(srv.db.opts.SnapshotLogBytes, 10) }, ""),

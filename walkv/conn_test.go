@@ -238,7 +238,7 @@ func TestClientsVanish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	if n := db2.ks.n; n != 80 {
+	if n := db2.dbs[0].n; n != 80 {
 		t.Fatalf("%d keys after a power loss that followed Close, want 80", n)
 	}
 }

@@ -28,7 +28,7 @@ const recordFraming = 20
 //
 // # Locking
 //
-// mu guards the keyspace, the watch registry, the counters below it and
+// mu guards the keyspaces, the watch registry, the counters below it and
 // failed. Commands that change data hold it for writing while they apply
 // their operations and append their transaction to the log, so log order
 // is apply order; commands that only read hold it for reading. Nobody
@@ -53,9 +53,11 @@ type DB struct {
 	// node at the same log position. Guarded by mu.
 	appliedNow int64
 
-	mu      sync.RWMutex
-	ks      *keyspace
-	watches map[string]map[*session]struct{}
+	mu sync.RWMutex
+	// dbs are the databases, by index (databases.go). SWAPDB exchanges
+	// two entries; nothing outside mu keeps a pointer to a keyspace.
+	dbs     [numDBs]*keyspace
+	watches map[dbKey]map[*session]struct{}
 	blk     blockRegistry // clients blocked on lists (blocking.go)
 	// lastIndex is the log index of the last entry of the last committed
 	// transaction (0 before any): a snapshot frozen now covers the log up
@@ -95,7 +97,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{opts: o, dir: dir, ks: newKeyspace(), watches: map[string]map[*session]struct{}{},
+	db := &DB{opts: o, dir: dir, dbs: newKeyspaces(), watches: map[dbKey]map[*session]struct{}{},
 		stop: make(chan struct{}), start: time.Now()}
 	db.snap.req = make(chan struct{}, 1)
 	db.stats.cmds = make([]cmdStat, len(commandList))
@@ -140,9 +142,16 @@ func (db *DB) open() error {
 	return db.replay(snapID)
 }
 
-// replay applies the committed transactions after the snapshot's.
+// replay applies the committed transactions after the snapshot's; each
+// starts in database 0 (see databases.go).
 func (db *DB) replay(snapID uint64) error {
-	st, err := txn.Recover(db.log, snapID, func(_ uint64, op txn.Op) error { return db.ks.apply(op) }, nil)
+	a, txID := dbApplier{db: db}, uint64(0)
+	st, err := txn.Recover(db.log, snapID, func(id uint64, op txn.Op) error {
+		if id != txID {
+			a.cur, txID = 0, id
+		}
+		return a.apply(op)
+	}, nil)
 	if err != nil {
 		return err
 	}
@@ -184,6 +193,15 @@ func (db *DB) syncRecovered() error {
 	db.dur.logged.Store(info.Index)
 	db.dur.lastID.Store(info.ID)
 	return db.dur.syncAll()
+}
+
+// newKeyspaces returns numDBs empty databases.
+func newKeyspaces() [numDBs]*keyspace {
+	var dbs [numDBs]*keyspace
+	for i := range dbs {
+		dbs[i] = newKeyspace()
+	}
+	return dbs
 }
 
 func (db *DB) startBackground() {

@@ -96,7 +96,7 @@ func (srv *Server) run(s *session, c redcon.Conn, cmd *command, args [][]byte) {
 	db := srv.db
 	var x *exec
 	if db.clustered() {
-		x = &exec{srv: srv, db: db, s: s, c: c, args: args}
+		x = &exec{srv: srv, db: db, s: s, c: c, args: args, dbi: s.db}
 		if srv.routeCluster(x, cmd) {
 			return
 		}

@@ -10,7 +10,8 @@
 //
 // # Data flow
 //
-// The keyspace lives in memory (keyspace: maps in 4096 shards). A command
+// The keyspace lives in memory (keyspace: maps in 4096 shards; one per
+// database, SELECT 0-15, see databases.go). A command
 // that changes data runs under DB.mu held for writing: it plans its
 // changes as operations (tx), applies them to memory through the same
 // function recovery uses (keyspace.apply), and appends them to the log as
@@ -64,7 +65,9 @@
 //	                                          Unix milliseconds
 //	'x'  Delete  'x' <key>                                          remove the deadline (PERSIST)
 //	'a'  Put     'a' <key>                    suffix                append to the string at key
-//	'f'  Put     'f'                          empty                 remove every key (FLUSHALL)
+//	'f'  Put     'f'                          empty                 remove every key of the current
+//	                                                                database (FLUSHDB; in logs from
+//	                                                                before databases, FLUSHALL)
 //	'l'  Put     'l' <key>                    opcode, arguments     change the list at key (see list_ops.go:
 //	                                                                push, pop k, set, insert, LREM)
 //	's'  Put     's' <uvarint len(key)> <key> <member>  empty       add a member to the set at key
@@ -72,6 +75,20 @@
 //	'z'  Put     'z' <uvarint len(key)> <key> <member>  score,       set a member of the sorted set at
 //	                                          float64 LE bits       key to the score (never NaN)
 //	'z'  Delete  'z' <uvarint len(key)> <key> <member>               remove a member
+//	'D'  Put     'D'                          uvarint db            the later operations of the
+//	                                                                transaction apply to database db
+//	'F'  Put     'F'                          empty                 remove every key of every
+//	                                                                database (FLUSHALL)
+//	'W'  Put     'W'                          uvarint a, uvarint b  exchange databases a and b (SWAPDB)
+//	'M'  Put     'M' <key>                    uvarint db            move key, with its deadline, from
+//	                                                                the current database to db (MOVE)
+//
+// Every transaction starts in database 0; the operations apply to the
+// current database, which only 'D' changes (and only until the
+// transaction ends). Logs written before databases hold no 'D' and
+// replay into database 0. A 'D' is logged only when a command runs in
+// another database than the one current in its transaction, so the
+// transactions of database 0 are as before.
 //
 // A 'k' Put of kind 5 (sorted set) creates an empty sorted set; its value
 // may carry one more byte, 1 if Redis would create the set as a skip
@@ -89,16 +106,17 @@
 // later command). Recovery refuses an operation that breaks these rules
 // (ErrCorruptLog).
 //
-// # Snapshot file format (version 2)
+// # Snapshot file format (version 3)
 //
-// A snapshot holds the keyspace as of one transaction id. Files are named
+// A snapshot holds every database as of one transaction id. Files are named
 // snapshot-<id, 20 decimal digits>.snap in the data directory, next to the
 // log's directory wal/. All integers are little-endian.
 //
 //	header, 32 bytes:
 //	offset  size  field
 //	0       8     magic "WALKVSNP"
-//	8       4     version: 2 (1 before lists and sets; still read)
+//	8       4     version: 3 (2 before databases, 1 before lists and
+//	              sets; both still read, into database 0)
 //	12      4     reserved: 0
 //	16      8     id of the last transaction the snapshot reflects
 //	24      8     creation time, Unix ms (informational)
@@ -118,6 +136,12 @@
 //	              length, member, 8-byte score (float64 bits), in
 //	              ascending (score, member) order
 //
+//	the entries belong to database 0 until a database marker (version 3):
+//	0       1     0xfe
+//	1       4     database index d; the entries after it, at least one,
+//	              belong to database d (markers in increasing order of d,
+//	              each d in 1-15)
+//
 //	then the trailer, 13 bytes:
 //	0       1     end marker 0xff
 //	1       8     number of entries
@@ -126,9 +150,9 @@
 // Nothing may follow the trailer. The reader bounds every length by the
 // bytes left in the file before allocating; any deviation, or a CRC
 // mismatch, is ErrCorruptSnapshot. testdata/snapshot.hex pins the layout;
-// testdata/snapshot-v1.hex holds version 1 files that must still load.
-// Entries are in no particular order; keys expired when the snapshot was
-// frozen are left out.
+// testdata/snapshot-v1.hex and snapshot-v2.hex hold version 1 and 2
+// files that must still load. Entries are in no particular order within
+// a database; keys expired when the snapshot was frozen are left out.
 //
 // # Snapshots, truncation and crash safety
 //

@@ -90,7 +90,7 @@ func TestPowerLossAlwaysListsSets(t *testing.T) {
 func checkListSetClient(t *testing.T, db *DB, img, w int, acked, sent int64) {
 	t.Helper()
 	var got []string
-	if it := db.ks.lookup(fmt.Sprint("L", w)); it != nil {
+	if it := db.dbs[0].lookup(fmt.Sprint("L", w)); it != nil {
 		for _, e := range it.list.elems() {
 			got = append(got, string(e))
 		}
@@ -102,7 +102,7 @@ func checkListSetClient(t *testing.T, db *DB, img, w int, acked, sent int64) {
 	if !ok {
 		t.Fatalf("image %d client %d: list %q matches no prefix of %d..%d writes", img, w, got, acked, sent)
 	}
-	set := db.ks.lookup(fmt.Sprint("S", w))
+	set := db.dbs[0].lookup(fmt.Sprint("S", w))
 	for i := int64(1); i < max(acked, sent); i += 3 {
 		present := set != nil && set.has(strconv.FormatInt(i, 10))
 		switch {
@@ -210,7 +210,7 @@ func TestSnapshotCrashAtEveryStepAllTypes(t *testing.T) {
 			t.Fatalf("image %d, %s: Open: %v", i, img.at, err)
 		}
 		db.mu.Lock()
-		lw, sw := db.ks.remove("lw"), db.ks.remove("sw") // checked apart
+		lw, sw := db.dbs[0].remove("lw"), db.dbs[0].remove("sw") // checked apart
 		db.mu.Unlock()
 		if got := dumpKeyspace(db); got != want {
 			t.Fatalf("image %d, %s: prefilled keys\n%s\nwant\n%s", i, img.at, got, want)

@@ -94,19 +94,19 @@ func TestPowerLossAlways(t *testing.T) {
 func checkClient(t *testing.T, db *DB, img, w int, acked, sent, total int64) {
 	t.Helper()
 	counter := int64(0)
-	if it := db.ks.lookup(fmt.Sprint("n", w)); it != nil {
+	if it := db.dbs[0].lookup(fmt.Sprint("n", w)); it != nil {
 		counter, _ = parseInt(it.str)
 	}
 	for i := range total {
 		var ok bool
 		switch i % 3 {
 		case 0:
-			it := db.ks.lookup(fmt.Sprint("s", w, "-", i))
+			it := db.dbs[0].lookup(fmt.Sprint("s", w, "-", i))
 			ok = it != nil && string(it.str) == fmt.Sprint(i)
 		case 1:
 			ok = counter >= i/3+1
 		default:
-			_, ok = db.ks.lookup(fmt.Sprint("h", w)).field(fmt.Sprint(i))
+			_, ok = db.dbs[0].lookup(fmt.Sprint("h", w)).field(fmt.Sprint(i))
 		}
 		switch {
 		case i < acked && !ok:
@@ -213,7 +213,7 @@ func TestEverysec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := db.ks.len()
+		n := db.dbs[0].len()
 		db.Close()
 		if n == 20 {
 			return

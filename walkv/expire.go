@@ -29,23 +29,28 @@ func (db *DB) expireLoop(stop <-chan struct{}) {
 	}
 }
 
-// expireDue removes expired keys batch by batch, releasing the lock in
-// between, until a batch comes back short or stop is closed.
+// expireDue removes expired keys of each database batch by batch,
+// releasing the lock in between, until a batch comes back short or stop
+// is closed.
 func (db *DB) expireDue(stop <-chan struct{}) {
-	for db.expireSome() == expireBatch {
-		select {
-		case <-stop:
-			return
-		default:
+	for i := range numDBs {
+		for db.expireSome(i) == expireBatch {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 		}
 	}
 }
 
-// expireSome removes up to expireBatch expired keys and returns how many.
-func (db *DB) expireSome() int {
+// expireSome removes up to expireBatch expired keys of database dbi and
+// returns how many.
+func (db *DB) expireSome(dbi int) int {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.failed != nil || db.ks.expires() == 0 {
+	ks := db.dbs[dbi]
+	if db.failed != nil || ks.expires() == 0 {
 		return 0
 	}
 	now := db.now()
@@ -54,9 +59,9 @@ func (db *DB) expireSome() int {
 		// entries never carry an earlier time (see ApplyEntry).
 		now = db.appliedNow
 	}
-	keys := db.ks.expiredKeys(now, expireBatch)
+	keys := ks.expiredKeys(now, expireBatch)
 	for _, k := range keys {
-		db.removeExpiredLocked(k)
+		db.removeExpiredLocked(dbi, k)
 	}
 	return len(keys)
 }

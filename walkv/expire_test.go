@@ -64,7 +64,7 @@ func TestActiveExpiry(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		e.db.mu.RLock()
-		left := e.db.ks.len()
+		left := e.db.dbs[0].len()
 		e.db.mu.RUnlock()
 		if left == 1 {
 			break
@@ -75,7 +75,7 @@ func TestActiveExpiry(t *testing.T) {
 		time.Sleep(time.Millisecond) // polling the background loop
 	}
 	e.db.mu.RLock()
-	expired, expires := e.db.stats.expired.Load(), e.db.ks.expires()
+	expired, expires := e.db.stats.expired.Load(), e.db.dbs[0].expires()
 	e.db.mu.RUnlock()
 	if expired != 500 || expires != 0 {
 		t.Fatalf("expired_keys %d, keys with deadlines %d", expired, expires)

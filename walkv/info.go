@@ -95,9 +95,14 @@ func (srv *Server) infoSection(sec string) []infoField {
 	case "cluster":
 		return []infoField{{"cluster_enabled", 0}}
 	case "keyspace":
-		if n := db.ks.len(); n > 0 {
-			return []infoField{{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, db.ks.expires())}}
+		var out []infoField
+		now := db.now()
+		for i, ks := range db.dbs {
+			if n, exp := ks.liveCounts(now); n > 0 {
+				out = append(out, infoField{dbName(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, exp)})
+			}
 		}
+		return out
 	}
 	return nil
 }

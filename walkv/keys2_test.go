@@ -23,7 +23,7 @@ func TestKeys2(t *testing.T) {
 		{"COPY l l2", 0},
 		{"COPY h l2 REPLACE", 1},
 		{"COPY s s", "ERR:ERR source and destination objects are the same"},
-		{"COPY s s3 DB 1", "ERR:ERR DB index is out of range"},
+		{"COPY s s3 DB 16", "ERR:ERR DB index is out of range"},
 		{"COPY s s3 DB 0", 1},
 		{"TOUCH s s3 nope", 2},
 		{"UNLINK s3 nope", 1},

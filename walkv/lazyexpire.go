@@ -31,13 +31,15 @@ package walkv
 // else noted for reapNoted.
 func (x *exec) sawExpired(key string) {
 	if x.t != nil {
-		x.db.reapLocked(key, x.now)
+		x.db.reapLocked(x.dbi, key, x.now)
 		return
 	}
 	x.reap = append(x.reap, key)
 }
 
-// reapNoted removes the keys a read command noted, if still expired.
+// reapNoted removes the keys a read command noted, if still expired. They
+// are in the command's database: reads look up keys of other databases
+// (COPY ... DB n) without noting them.
 // REQUIRES: DB.mu not held.
 func (db *DB) reapNoted(x *exec) {
 	if len(x.reap) == 0 {
@@ -46,37 +48,38 @@ func (db *DB) reapNoted(x *exec) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	for _, key := range x.reap {
-		db.reapLocked(key, x.now)
+		db.reapLocked(x.dbi, key, x.now)
 	}
 	x.reap = x.reap[:0]
 }
 
-// reapLocked removes key if it is expired at now (at appliedNow in
+// reapLocked removes key of database dbi if it is expired at now (at appliedNow in
 // cluster mode) and reports whether it did. REQUIRES: DB.mu held for
 // writing.
-func (db *DB) reapLocked(key string, now int64) bool {
+func (db *DB) reapLocked(dbi int, key string, now int64) bool {
 	if db.failed != nil {
 		return false
 	}
 	if db.clustered() {
 		now = min(now, db.appliedNow)
 	}
-	if it := db.ks.lookup(key); it == nil || !it.expired(now) {
+	if it := db.dbs[dbi].lookup(key); it == nil || !it.expired(now) {
 		return false
 	}
-	db.removeExpiredLocked(key)
+	db.removeExpiredLocked(dbi, key)
 	return true
 }
 
-// removeExpiredLocked deletes key, which is expired, without logging it:
+// removeExpiredLocked deletes key of database dbi, which is expired, without logging it:
 // it counts in expired_keys and breaks the transactions that WATCHed the
 // key while it was live. As in Redis 7.0, a client that WATCHed the key
 // when it had already expired is not disturbed by its removal (the key
 // was absent then and is absent now). REQUIRES: DB.mu held for writing.
-func (db *DB) removeExpiredLocked(key string) {
-	db.ks.remove(key)
-	for s := range db.watches[key] {
-		if s.watched[key] {
+func (db *DB) removeExpiredLocked(dbi int, key string) {
+	db.dbs[dbi].remove(key)
+	k := dbKey{dbi, key}
+	for s := range db.watches[k] {
+		if s.watched[k] {
 			s.dirty = true
 		}
 	}
@@ -90,7 +93,9 @@ func (db *DB) removeExpiredLocked(key string) {
 // log holds. They count in no statistic, as in Redis. REQUIRES: called
 // by Open before the DB is shared.
 func (db *DB) dropExpiredReplayed() {
-	for _, k := range db.ks.expiredKeys(db.now(), db.ks.expires()) {
-		db.ks.remove(k)
+	for _, ks := range db.dbs {
+		for _, k := range ks.expiredKeys(db.now(), ks.expires()) {
+			ks.remove(k)
+		}
 	}
 }

@@ -412,6 +412,7 @@ func cmdReset(x *exec) {
 		x.srv.ps.unsubscribeAll(c)
 	}
 	s.setName("")
+	x.selectDB(0)
 	s.replyOff, s.replySkip, s.skipNext = false, false, false
 	s.info.noEvict.Store(false)
 	s.resp3.Store(false) // RESET speaks RESP2 again

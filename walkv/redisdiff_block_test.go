@@ -18,6 +18,7 @@ type blockScenario struct {
 	setup [][]string // run first, by the pushing client
 	block [][]string // one blocking command per client
 	cmds  [][]string // run after, by the pushing client
+	dbs   []string   // the database each blocking client selects first ("" or none: 0)
 }
 
 var blockScenarios = []blockScenario{
@@ -74,6 +75,9 @@ func runBlockScenario(t *testing.T, addr string, sc blockScenario, resp3 bool, w
 		c := dialResp(t, addr)
 		if resp3 {
 			hello3(t, c)
+		}
+		if i < len(sc.dbs) && sc.dbs[i] != "" {
+			mustDo(t, c, "SELECT", sc.dbs[i])
 		}
 		if err := c.send(cmd...); err != nil {
 			t.Fatal(err)

@@ -13,20 +13,23 @@ import (
 	"github.com/waldb/wal/vfs"
 )
 
-// dumpKeyspace returns the live keyspace in a canonical text form: one
-// line per key with its type, deadline and value (hash fields and set
-// members sorted, list elements in order).
+// dumpKeyspace returns the live keyspace of every database in a
+// canonical text form: one line per key with its database, type,
+// deadline and value (hash fields and set members sorted, list elements
+// in order).
 func dumpKeyspace(db *DB) string {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	now := db.now()
 	var lines []string
-	db.ks.each(func(it *item) bool {
-		if !it.expired(now) {
-			lines = append(lines, fmt.Sprintf("%q %s %d %s", it.key, it.kind, it.expire, itemValue(it)))
-		}
-		return true
-	})
+	for i, ks := range db.dbs {
+		ks.each(func(it *item) bool {
+			if !it.expired(now) {
+				lines = append(lines, fmt.Sprintf("db%d %q %s %d %s", i, it.key, it.kind, it.expire, itemValue(it)))
+			}
+			return true
+		})
+	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }

@@ -32,12 +32,15 @@ type session struct {
 	// failed to reach the log); the connection is dropped.
 	broken bool
 
+	// db is the selected database (SELECT; see databases.go).
+	db int
+
 	multi    bool     // between MULTI and EXEC/DISCARD
 	multiErr bool     // a command was rejected while queueing: EXECABORT
 	queue    []queued // commands queued by MULTI
 
-	watched map[string]bool // key -> live at WATCH; guarded by DB.mu
-	dirty   bool            // a watched key changed; guarded by DB.mu
+	watched map[dbKey]bool // key -> live at WATCH; guarded by DB.mu
+	dirty   bool           // a watched key changed; guarded by DB.mu
 
 	// readConfirmed: cluster mode, a read of the batch of pipelined
 	// requests being run had its leadership confirmed, after every
@@ -73,7 +76,7 @@ const maxScratchOps = 16
 // it. Single-node only: cluster mode may hand an exec to another
 // goroutine.
 func (s *session) scratch(srv *Server, c redcon.Conn, args [][]byte) *exec {
-	s.x = exec{srv: srv, db: srv.db, s: s, c: c, args: args}
+	s.x = exec{srv: srv, db: srv.db, s: s, c: c, args: args, dbi: s.db}
 	return &s.x
 }
 

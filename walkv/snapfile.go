@@ -60,7 +60,7 @@ func (db *DB) snapFiles() (ids []uint64, temps []string, err error) {
 // at most a temporary file, which Open deletes; an error after the rename
 // (vfs.ErrOutcomeUnknown) may leave the new snapshot in place, which is
 // harmless: it is complete and its log entries are still in the log.
-func (db *DB) writeSnapFile(keys *frozenKeys, h snapHeader, now int64) (entries uint64, err error) {
+func (db *DB) writeSnapFile(keys *frozenDBs, h snapHeader, now int64) (entries uint64, err error) {
 	err = vfs.WriteFileAtomicFunc(db.opts.FS, db.dir, snapName(h.id), func(w io.Writer) error {
 		var werr error
 		entries, werr = writeSnapshot(w, h, keys.each, now)
@@ -117,7 +117,7 @@ func (db *DB) loadSnapshot() (uint64, error) {
 	return id, db.removeSnapshots(id)
 }
 
-// readSnapFile reads snapshot id into the keyspace.
+// readSnapFile reads snapshot id into the databases.
 func (db *DB) readSnapFile(id uint64) error {
 	name := filepath.Join(db.dir, snapName(id))
 	f, err := db.opts.FS.Open(name)
@@ -129,10 +129,7 @@ func (db *DB) readSnapFile(id uint64) error {
 	if err != nil {
 		return err
 	}
-	h, err := readSnapshot(&fileReader{f: f}, size, func(it *item) {
-		it.gen = db.ks.gen
-		db.ks.put(it)
-	})
+	h, err := readSnapshot(&fileReader{f: f}, size, func(i int, it *item) { loadItem(&db.dbs, i, it) })
 	if err == nil && h.id != id {
 		err = corruptSnap("file names transaction %d, header %d", id, h.id)
 	}

@@ -13,9 +13,10 @@ import (
 // Snapshot wire constants (see the package doc). Never change them.
 const (
 	snapMagic      = "WALKVSNP"
-	snapVersion    = 2 // 2 added lists and sets; version 1 files still load
+	snapVersion    = 3 // 2 added lists and sets, 3 databases; versions 1 and 2 still load
 	snapHeaderSize = 32
 	snapEndMarker  = 0xff
+	snapDBMarker   = 0xfe // version 3: the entries after it are of another database
 	snapTrailer    = 1 + 8 + 4
 )
 
@@ -28,8 +29,9 @@ type snapHeader struct {
 }
 
 // writeSnapshot writes a snapshot of the items each yields to w, skipping
-// those expired at now, and returns the number of entries written.
-func writeSnapshot(w io.Writer, h snapHeader, each func(func(*item) bool), now int64) (uint64, error) {
+// those expired at now, and returns the number of entries written. each
+// yields every item with its database, in increasing database order.
+func writeSnapshot(w io.Writer, h snapHeader, each func(func(int, *item) bool), now int64) (uint64, error) {
 	crc := crc32.New(castagnoli)
 	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
 	hdr := make([]byte, snapHeaderSize)
@@ -40,11 +42,17 @@ func writeSnapshot(w io.Writer, h snapHeader, each func(func(*item) bool), now i
 	bw.Write(hdr)
 	var n uint64
 	var buf []byte
-	each(func(it *item) bool {
+	cur := 0
+	each(func(db int, it *item) bool {
 		if it.expired(now) {
 			return true
 		}
-		buf = appendSnapEntry(buf[:0], it)
+		buf = buf[:0]
+		if db != cur {
+			buf = binary.LittleEndian.AppendUint32(append(buf, snapDBMarker), uint32(db))
+			cur = db
+		}
+		buf = appendSnapEntry(buf, it)
 		_, err := bw.Write(buf)
 		n++
 		return err == nil
@@ -97,30 +105,55 @@ type snapReader struct {
 }
 
 // readSnapshot reads a snapshot of size bytes from r, calling add for
-// each entry (with hash and gen unset). Errors wrap ErrCorruptSnapshot,
-// or are I/O errors.
-func readSnapshot(r io.Reader, size int64, add func(*item)) (snapHeader, error) {
+// each entry with its database (the gen unset). Errors wrap
+// ErrCorruptSnapshot, or are I/O errors.
+func readSnapshot(r io.Reader, size int64, add func(int, *item)) (snapHeader, error) {
 	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(castagnoli), left: size}
 	h, err := sr.header()
 	if err != nil {
 		return h, err
 	}
 	var n uint64
+	db, entered := 0, true // entered: an entry followed the last database marker
 	for {
 		k, err := sr.byte()
 		if err != nil {
 			return h, err
 		}
-		if k == snapEndMarker {
+		if (k == snapEndMarker || k == snapDBMarker && sr.version >= 3) && !entered {
+			return h, corruptSnap("database marker without entries")
+		}
+		switch {
+		case k == snapEndMarker:
 			return h, sr.trailer(n)
+		case k == snapDBMarker && sr.version >= 3:
+			if db, err = sr.dbMarker(db); err != nil {
+				return h, err
+			}
+			entered = false
+			continue
 		}
 		it, err := sr.entry(kind(k))
 		if err != nil {
 			return h, err
 		}
-		add(it)
+		add(db, it)
 		n++
+		entered = true
 	}
+}
+
+// dbMarker reads the database index after a database marker, which must
+// name a database after prev (markers go in increasing order).
+func (sr *snapReader) dbMarker(prev int) (int, error) {
+	d, err := sr.u32()
+	if err != nil {
+		return 0, err
+	}
+	if int64(d) <= int64(prev) || d >= numDBs {
+		return 0, corruptSnap("database marker %d after database %d", d, prev)
+	}
+	return int(d), nil
 }
 
 func corruptSnap(format string, args ...any) error {
@@ -185,7 +218,7 @@ func (sr *snapReader) header() (snapHeader, error) {
 	if string(b[:8]) != snapMagic {
 		return snapHeader{}, corruptSnap("bad magic %q", b[:8])
 	}
-	if sr.version = binary.LittleEndian.Uint32(b[8:]); sr.version != 1 && sr.version != snapVersion {
+	if sr.version = binary.LittleEndian.Uint32(b[8:]); sr.version < 1 || sr.version > snapVersion {
 		return snapHeader{}, corruptSnap("unsupported version %d", sr.version)
 	}
 	return snapHeader{id: binary.LittleEndian.Uint64(b[16:]), created: int64(binary.LittleEndian.Uint64(b[24:]))}, nil

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,23 +22,28 @@ var update = flag.Bool("update", false, "rewrite testdata/snapshot.hex")
 var goldenSnapshots = []struct {
 	id   uint64
 	item *item
+	db   int // its database (version 3)
 }{
-	{7, &item{key: "k", kind: kindString, str: []byte("hello")}},
-	{8, &item{key: "ttl", kind: kindString, str: []byte{}, expire: 0x0102030405}},
-	{9, &item{key: "h", kind: kindHash, fields: map[string][]byte{"f": []byte("v")}}},
-	{10, &item{key: "l", kind: kindList, list: newList([][]byte{[]byte("a"), {}, []byte("bc")}, 0)}},
-	{11, &item{key: "s", kind: kindSet, set: map[string]struct{}{"m": {}}}},
+	{7, &item{key: "k", kind: kindString, str: []byte("hello")}, 0},
+	{8, &item{key: "ttl", kind: kindString, str: []byte{}, expire: 0x0102030405}, 0},
+	{9, &item{key: "h", kind: kindHash, fields: map[string][]byte{"f": []byte("v")}}, 0},
+	{10, &item{key: "l", kind: kindList, list: newList([][]byte{[]byte("a"), {}, []byte("bc")}, 0)}, 0},
+	{11, &item{key: "s", kind: kindSet, set: map[string]struct{}{"m": {}}}, 0},
+	{12, &item{key: "k", kind: kindString, str: []byte("in 3")}, 3},
 }
 
-// specSnapshot encodes a one-entry snapshot from the package doc's
-// tables alone.
-func specSnapshot(id uint64, it *item) []byte {
+// specSnapshot encodes a one-entry snapshot of database db from the
+// package doc's tables alone.
+func specSnapshot(id uint64, db int, it *item) []byte {
 	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 	le32 := func(v int) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
-	b := append([]byte("WALKVSNP"), le32(2)...)
+	b := append([]byte("WALKVSNP"), le32(3)...)
 	b = append(b, le32(0)...)
 	b = append(b, le64(id)...)
 	b = append(b, le64(1000)...)
+	if db != 0 {
+		b = append(append(b, 0xfe), le32(db)...)
+	}
 	b = append(b, byte(it.kind))
 	b = append(b, le64(uint64(it.expire))...)
 	b = append(append(b, le32(len(it.key))...), it.key...)
@@ -65,21 +71,26 @@ func specSnapshot(id uint64, it *item) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
 }
 
-// eachOf yields items in order, as keyspace.each does.
-func eachOf(items ...*item) func(func(*item) bool) {
-	return func(fn func(*item) bool) {
-		for _, it := range items {
-			if !fn(it) {
+// eachOf yields items of database 0 in order, as frozenDBs.each does.
+func eachOf(items ...*item) func(func(int, *item) bool) {
+	return eachIn(make([]int, len(items)), items)
+}
+
+// eachIn yields items in order, items[i] in database dbs[i].
+func eachIn(dbs []int, items []*item) func(func(int, *item) bool) {
+	return func(fn func(int, *item) bool) {
+		for i, it := range items {
+			if !fn(dbs[i], it) {
 				return
 			}
 		}
 	}
 }
 
-func encodeOne(t *testing.T, id uint64, it *item) []byte {
+func encodeOne(t *testing.T, id uint64, db int, it *item) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	n, err := writeSnapshot(&buf, snapHeader{id: id, created: 1000}, eachOf(it), 0)
+	n, err := writeSnapshot(&buf, snapHeader{id: id, created: 1000}, eachIn([]int{db}, []*item{it}), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("writeSnapshot = %d, %v", n, err)
 	}
@@ -89,15 +100,16 @@ func encodeOne(t *testing.T, id uint64, it *item) []byte {
 func TestSnapshotGolden(t *testing.T) {
 	var text bytes.Buffer
 	for _, g := range goldenSnapshots {
-		got := encodeOne(t, g.id, g.item)
-		if want := specSnapshot(g.id, g.item); !bytes.Equal(got, want) {
+		got := encodeOne(t, g.id, g.db, g.item)
+		if want := specSnapshot(g.id, g.db, g.item); !bytes.Equal(got, want) {
 			t.Fatalf("snapshot %d: encoding differs from the documented layout:\n%s\nspec:\n%s", g.id, hex.Dump(got), hex.Dump(want))
 		}
 		text.WriteString(hex.Dump(got) + "\n")
 		var back []*item
-		h, err := readSnapshot(bytes.NewReader(got), int64(len(got)), func(it *item) { back = append(back, it) })
-		if err != nil || h.id != g.id || h.created != 1000 || len(back) != 1 {
-			t.Fatalf("readSnapshot = %+v, %d items, %v", h, len(back), err)
+		db := -1
+		h, err := readSnapshot(bytes.NewReader(got), int64(len(got)), func(d int, it *item) { db, back = d, append(back, it) })
+		if err != nil || h.id != g.id || h.created != 1000 || len(back) != 1 || db != g.db {
+			t.Fatalf("readSnapshot = %+v, %d items (database %d), %v", h, len(back), db, err)
 		}
 		if b := back[0]; b.key != g.item.key || b.kind != g.item.kind || b.expire != g.item.expire ||
 			!bytes.Equal(b.str, g.item.str) || len(b.fields) != len(g.item.fields) ||
@@ -136,13 +148,20 @@ func TestSnapshotSkipsExpired(t *testing.T) {
 func FuzzReadSnapshot(f *testing.F) {
 	for _, g := range goldenSnapshots {
 		var buf bytes.Buffer
-		writeSnapshot(&buf, snapHeader{id: g.id}, eachOf(g.item), 0)
+		writeSnapshot(&buf, snapHeader{id: g.id}, eachIn([]int{g.db}, []*item{g.item}), 0)
 		f.Add(buf.Bytes())
 	}
+	var buf bytes.Buffer
+	writeSnapshot(&buf, snapHeader{id: 13}, eachIn([]int{0, 2, 2, 15}, []*item{goldenSnapshots[0].item,
+		goldenSnapshots[1].item, goldenSnapshots[5].item, goldenSnapshots[3].item}), 0)
+	f.Add(buf.Bytes())
 	f.Add([]byte("WALKVSNP"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var items []*item
-		h, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(it *item) { items = append(items, it) })
+		var dbs []int
+		h, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(db int, it *item) {
+			items, dbs = append(items, it), append(dbs, db)
+		})
 		if err != nil {
 			if !errors.Is(err, ErrCorruptSnapshot) {
 				t.Fatalf("error %v is not ErrCorruptSnapshot", err)
@@ -156,7 +175,7 @@ func FuzzReadSnapshot(f *testing.F) {
 			}
 		}
 		var buf bytes.Buffer
-		if _, err := writeSnapshot(&buf, h, eachOf(items...), 0); err != nil {
+		if _, err := writeSnapshot(&buf, h, eachIn(dbs, items), 0); err != nil {
 			t.Fatal(err)
 		}
 		if ordered && !bytes.Equal(buf.Bytes(), b) {
@@ -177,34 +196,108 @@ func listElems(it *item) [][]byte {
 // (format version 1, pinned in testdata/snapshot-v1.hex) still load, and
 // a version 1 file may not hold the kinds version 2 added.
 func TestSnapshotVersion1Loads(t *testing.T) {
-	text, err := os.ReadFile(filepath.Join("testdata", "snapshot-v1.hex"))
+	checkOldSnapshots(t, "snapshot-v1.hex", 3) // the version 1 goldens
+	// A version 1 header with a list entry is corrupt.
+	b := withVersion(encodeOne(t, 10, 0, goldenSnapshots[3].item), 1)
+	if _, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(int, *item) {}); !errors.Is(err, ErrCorruptSnapshot) {
+		t.Fatalf("list in a version 1 snapshot: %v, want ErrCorruptSnapshot", err)
+	}
+}
+
+// TestSnapshotVersion2Loads: snapshots written before databases (format
+// version 2, pinned in testdata/snapshot-v2.hex) still load, into
+// database 0, and a version 2 file may not hold a database marker.
+func TestSnapshotVersion2Loads(t *testing.T) {
+	checkOldSnapshots(t, "snapshot-v2.hex", 5) // the version 2 goldens
+	b := withVersion(encodeOne(t, 12, 3, goldenSnapshots[5].item), 2)
+	if _, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(int, *item) {}); !errors.Is(err, ErrCorruptSnapshot) {
+		t.Fatalf("database marker in a version 2 snapshot: %v, want ErrCorruptSnapshot", err)
+	}
+}
+
+// TestSnapshotDBMarkers: database markers go in increasing order, name a
+// database, and are each followed by an entry.
+func TestSnapshotDBMarkers(t *testing.T) {
+	good := encodeOne(t, 12, 3, goldenSnapshots[5].item) // header, marker at 32, entry, trailer
+	entry := good[snapHeaderSize+5 : len(good)-snapTrailer]
+	marker := func(db uint32) []byte { return binary.LittleEndian.AppendUint32([]byte{snapDBMarker}, db) }
+	build := func(parts ...[]byte) []byte {
+		n := 0
+		b := slices.Clone(good[:snapHeaderSize])
+		for _, p := range parts {
+			b = append(b, p...)
+			if len(p) > 0 && p[0] != snapDBMarker {
+				n++
+			}
+		}
+		b = binary.LittleEndian.AppendUint64(append(b, snapEndMarker), uint64(n))
+		return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	}
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		dbs  []int // nil: corrupt
+	}{
+		{"one", build(marker(3), entry), []int{3}},
+		{"increasing", build(entry, marker(1), entry, entry, marker(15), entry), []int{0, 1, 1, 15}},
+		{"marker of database 0", build(marker(0), entry), nil},
+		{"decreasing", build(marker(4), entry, marker(2), entry), nil},
+		{"repeated", build(marker(4), entry, marker(4), entry), nil},
+		{"out of range", build(marker(numDBs), entry), nil},
+		{"without entries", build(marker(2), marker(3), entry), nil},
+		{"at the end", build(entry, marker(2)), nil},
+	} {
+		var dbs []int
+		_, err := readSnapshot(bytes.NewReader(tt.b), int64(len(tt.b)), func(db int, _ *item) { dbs = append(dbs, db) })
+		switch {
+		case tt.dbs == nil && !errors.Is(err, ErrCorruptSnapshot):
+			t.Errorf("%s: %v, want ErrCorruptSnapshot", tt.name, err)
+		case tt.dbs != nil && (err != nil || !slices.Equal(dbs, tt.dbs)):
+			t.Errorf("%s: databases %v, %v; want %v", tt.name, dbs, err, tt.dbs)
+		}
+	}
+}
+
+// checkOldSnapshots reads the one-entry snapshots of an older format
+// version pinned in testdata/name: they hold the first n goldens, and
+// load into database 0.
+func checkOldSnapshots(t *testing.T, name string, n int) {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := parseHexDumps(t, string(text))
-	want := goldenSnapshots[:3] // the version 1 goldens
+	want := goldenSnapshots[:n]
 	if len(files) != len(want) {
-		t.Fatalf("%d snapshots in the file, want %d", len(files), len(want))
+		t.Fatalf("%d snapshots in %s, want %d", len(files), name, len(want))
 	}
 	for i, b := range files {
 		var back []*item
-		h, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(it *item) { back = append(back, it) })
+		h, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(db int, it *item) {
+			if db != 0 {
+				t.Errorf("%s: entry %q in database %d", name, it.key, db)
+			}
+			back = append(back, it)
+		})
 		if err != nil || h.id != want[i].id || len(back) != 1 {
-			t.Fatalf("version 1 snapshot %d: %+v, %d items, %v", i, h, len(back), err)
+			t.Fatalf("%s snapshot %d: %+v, %d items, %v", name, i, h, len(back), err)
 		}
 		if g, w := back[0], want[i].item; g.key != w.key || g.kind != w.kind || g.expire != w.expire ||
-			!bytes.Equal(g.str, w.str) || fmt.Sprint(g.fields) != fmt.Sprint(w.fields) {
-			t.Fatalf("version 1 snapshot %d: %+v, want %+v", i, g, w)
+			!bytes.Equal(g.str, w.str) || fmt.Sprint(g.fields) != fmt.Sprint(w.fields) ||
+			fmt.Sprint(listElems(g)) != fmt.Sprint(listElems(w)) || fmt.Sprint(g.set) != fmt.Sprint(w.set) {
+			t.Fatalf("%s snapshot %d: %+v, want %+v", name, i, g, w)
 		}
 	}
-	// A version 1 header with a list entry is corrupt.
-	b := encodeOne(t, 10, goldenSnapshots[3].item)
-	binary.LittleEndian.PutUint32(b[8:], 1)
+}
+
+// withVersion returns snapshot b with its header's version set to v (and
+// the CRC fixed).
+func withVersion(b []byte, v uint32) []byte {
+	binary.LittleEndian.PutUint32(b[8:], v)
 	crc := crc32.Checksum(b[:len(b)-4], crc32.MakeTable(crc32.Castagnoli))
 	binary.LittleEndian.PutUint32(b[len(b)-4:], crc)
-	if _, err := readSnapshot(bytes.NewReader(b), int64(len(b)), func(*item) {}); !errors.Is(err, ErrCorruptSnapshot) {
-		t.Fatalf("list in a version 1 snapshot: %v, want ErrCorruptSnapshot", err)
-	}
+	return b
 }
 
 // parseHexDumps reads back blank-line-separated hex.Dump outputs.

@@ -266,16 +266,16 @@ func TestSnapshotCrashAtEveryStep(t *testing.T) {
 		}
 		db.mu.RLock()
 		for j := range 100 {
-			if it := db.ks.lookup(fmt.Sprint("old", j)); it == nil || string(it.str) != value("old", j, 50) {
+			if it := db.dbs[0].lookup(fmt.Sprint("old", j)); it == nil || string(it.str) != value("old", j, 50) {
 				t.Fatalf("image %d: old%d lost", i, j)
 			}
 		}
 		for j := range img.acked {
-			if it := db.ks.lookup(fmt.Sprint("new", j)); it == nil || string(it.str) != fmt.Sprint(j) {
+			if it := db.dbs[0].lookup(fmt.Sprint("new", j)); it == nil || string(it.str) != fmt.Sprint(j) {
 				t.Fatalf("image %d: acknowledged new%d lost (acked %d)", i, j, img.acked)
 			}
 		}
-		if n := db.ks.len(); int64(n) > 100+img.acked+1 { // +1: a write in flight
+		if n := db.dbs[0].len(); int64(n) > 100+img.acked+1 { // +1: a write in flight
 			t.Fatalf("image %d: %d keys, more than were sent", i, n)
 		}
 		db.mu.RUnlock()

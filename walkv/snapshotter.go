@@ -116,7 +116,7 @@ func (db *DB) snapshot() error {
 		db.mu.Unlock()
 		return db.failed
 	}
-	keys := db.ks.freeze()
+	keys := db.freezeAll()
 	h := snapHeader{id: db.dur.lastID.Load(), created: db.now()}
 	cut, bytesAt, dirtyAt := db.lastIndex, db.logBytes, db.dirty
 	db.mu.Unlock()

@@ -2,6 +2,7 @@ package walkv
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/waldb/wal/txn"
 )
@@ -23,13 +24,16 @@ const opOverhead = txn.HeaderSize + 8 + 1 + 10
 // recovery uses. So what is logged is exactly what was applied, and a
 // command that cannot be logged changes nothing.
 //
-// Invariant: ops[:mark] have been applied; ops[mark:] are planned.
+// Invariant: ops[:mark] have been applied; ops[mark:] are planned. cur
+// is the database ops[:mark] leave current: the one a replay of them
+// would apply the next operation to (see databases.go).
 // REQUIRES: DB.mu held for writing during the whole life of a tx.
 type tx struct {
 	db   *DB
 	ops  []txn.Op
 	size int
 	mark int
+	cur  int
 	keys []byte // arena of operation keys (see taggedKey)
 }
 
@@ -46,7 +50,7 @@ func (t *tx) reset() {
 		t.keys = nil
 	}
 	t.keys = t.keys[:0]
-	t.db, t.size, t.mark = nil, 0, 0
+	t.db, t.size, t.mark, t.cur = nil, 0, 0, 0
 }
 
 // maxScratchKeys bounds the key arena a reused tx keeps.
@@ -77,10 +81,15 @@ func (t *tx) planSetKey(key string, k kind, str []byte) {
 // plan adds an operation of the current command.
 func (t *tx) plan(op txn.Op) { t.ops = append(t.ops, op) }
 
-// apply applies the current command's planned operations and returns
-// errTooLarge (applying nothing) if they would make the transaction exceed
-// maxTxnBytes.
-func (t *tx) apply() error {
+// apply applies the current command's planned operations, which are
+// meant for database dbi (a MOVE or COPY may select another among them),
+// and returns errTooLarge (applying nothing) if they would make the
+// transaction exceed maxTxnBytes. If the operations so far left another
+// database current, a select of dbi goes first.
+func (t *tx) apply(dbi int) error {
+	if dbi != t.cur && t.mark < len(t.ops) && !isSelect(t.ops[t.mark]) {
+		t.ops = slices.Insert(t.ops, t.mark, opSelectDB(dbi))
+	}
 	size := t.size
 	for _, op := range t.ops[t.mark:] {
 		size += opOverhead + len(op.Key) + len(op.Value)
@@ -89,14 +98,16 @@ func (t *tx) apply() error {
 		t.ops = t.ops[:t.mark]
 		return errTooLarge
 	}
+	a := dbApplier{db: t.db, cur: t.cur}
 	for _, op := range t.ops[t.mark:] {
-		t.db.touch(op) // before: a flush touches the watched keys that exist
-		if err := t.db.ks.apply(op); err != nil {
+		cur := a.cur
+		t.db.touch(cur, op) // before: a flush touches the watched keys that exist
+		if err := a.apply(op); err != nil {
 			panic(fmt.Sprintf("walkv: invariant violated: live operation does not apply: %v", err))
 		}
-		t.db.signalReady(op)
+		t.db.signalReady(cur, op)
 	}
-	t.size, t.mark = size, len(t.ops)
+	t.size, t.mark, t.cur = size, len(t.ops), a.cur
 	return nil
 }
 

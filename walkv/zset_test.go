@@ -300,7 +300,7 @@ func TestZSetSetInputs(t *testing.T) {
 	e := newEnv(t, nil)
 	e.db.mu.Lock()
 	for _, op := range []txn.Op{opSetKey("s", kindSet, nil), opAddMember("s", "a"), opAddMember("s", "b")} {
-		if err := e.db.ks.apply(op); err != nil {
+		if err := e.db.dbs[0].apply(op); err != nil {
 			t.Fatal(err)
 		}
 	}
