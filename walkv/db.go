@@ -66,6 +66,8 @@ type DB struct {
 	logBytes int64
 	dirty    int64
 	failed   error
+	// activeExpireOff: DEBUG SET-ACTIVE-EXPIRE 0 stopped the expiry loop.
+	activeExpireOff atomic.Bool
 
 	closeOnce sync.Once
 	stop      chan struct{}

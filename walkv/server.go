@@ -124,6 +124,11 @@ type ServerOptions struct {
 	OutputLimitNormal OutputLimit
 	OutputLimitPubsub OutputLimit
 	MaxMemoryClients  int64
+
+	// EnableDebugCommand is Redis 7.0's enable-debug-command: "no" (the
+	// default, also ""), "yes", or "local" (loopback clients only). DEBUG
+	// is refused unless it allows it (cmd_debug.go).
+	EnableDebugCommand string
 }
 
 // DefaultEventLoops is one event loop per two CPUs, at least one. The
@@ -158,6 +163,9 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 		srv.cfg = *opts
 	}
 	if err := srv.initLimits(); err != nil {
+		return nil, err
+	}
+	if err := checkEnableDebug(srv.cfg.EnableDebugCommand); err != nil {
 		return nil, err
 	}
 	srv.cond.L = &srv.mu
