@@ -19,7 +19,7 @@ func init() {
 		&command{name: "bgsave", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
 		&command{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
 		&command{name: "lastsave", arity: 1, flags: flagFast, run: cmdLastsave},
-		&command{name: "debug", arity: -2, flags: flagAdmin | flagProtected, run: cmdDebug},
+		&command{name: "debug", arity: -2, flags: flagAdmin | flagProtect, run: cmdDebug},
 		&command{name: "command", arity: -1, run: cmdCommand},
 		&command{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdShutdown},
 		&command{name: "time", arity: 1, flags: flagFast, run: cmdTime},

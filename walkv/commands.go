@@ -30,7 +30,7 @@ const (
 	flagFast                          // O(1) or O(log n)
 	flagNoMulti                       // refused inside MULTI
 	flagMultiCtl                      // runs at once even inside MULTI
-	flagProtected                     // refused unless enable-debug-command allows it (DEBUG, cmd_debug.go)
+	flagProtect                       // refused unless enable-debug-command allows it (DEBUG, cmd_debug.go)
 )
 
 // flagNames are the COMMAND reply's names of the flags, in bit order.

@@ -58,7 +58,7 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 // admitCommand applies access control and maxmemory to a command about
 // to run or be queued; it replies the refusal and returns false.
 func (srv *Server) admitCommand(s *session, c redcon.Conn, cmd *command, args [][]byte) bool {
-	if cmd.has(flagProtected) && !srv.protectedAllowed(c) {
+	if cmd.has(flagProtect) && !srv.protectedAllowed(c) {
 		c.WriteError(errDebugProtected) // before authentication, as in Redis 7.0
 		return false
 	}
