@@ -40,6 +40,9 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	if s.pubsub && cmd != nil && cmd.arityOK(len(args)) && !subscribedAllows(c, cmd, args) {
 		return // a subscribed connection runs only the Pub/Sub commands (pubsub.go)
 	}
+	if cmd != nil && cmd.arityOK(len(args)) && !queueRejects(s, cmd, args) && srv.postponeIfPaused(s, c, cmd, args) {
+		return // CLIENT PAUSE: runs when the pause ends (client_pause.go)
+	}
 	if s.multi && (cmd == nil || !cmd.has(flagMultiCtl)) {
 		srv.enqueue(s, c, cmd, args)
 		return

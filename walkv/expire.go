@@ -45,8 +45,8 @@ func (db *DB) expireDue(stop <-chan struct{}) {
 func (db *DB) expireSome() int {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.failed != nil || db.ks.expires() == 0 || db.activeExpireOff.Load() {
-		return 0 // DEBUG SET-ACTIVE-EXPIRE 0 (cmd_debug.go) stops the loop
+	if db.failed != nil || db.ks.expires() == 0 || db.activeExpireOff.Load() || db.clientsPaused.Load() {
+		return 0 // DEBUG SET-ACTIVE-EXPIRE 0 (cmd_debug.go) and CLIENT PAUSE (client_pause.go) stop the loop
 	}
 	now := db.now()
 	if db.clustered() {

@@ -75,6 +75,8 @@ type Server struct {
 
 	ps pubsubHub // Pub/Sub subscriptions (see pubsub.go)
 
+	cpause clientPause // CLIENT PAUSE (see client_pause.go)
+
 	// TLS (see tls.go).
 	tlsLns   []net.Listener // guarded by mu
 	bridges  sync.WaitGroup // TLS accept loops and relays
