@@ -208,6 +208,9 @@ func mayReplicate(cmd *command) bool {
 // the command runs when the pause ends. In cluster mode it waits for the
 // end and returns false.
 func (srv *Server) postponeIfPaused(s *session, rc redcon.Conn, cmd *command, args [][]byte) bool {
+	if !srv.db.clientsPaused.Load() {
+		return false // no pause: the fast path of every command (a pause starting now is not yet seen)
+	}
 	p := &srv.cpause
 	for {
 		p.mu.Lock()
