@@ -110,7 +110,7 @@ func TestDebugProtected(t *testing.T) {
 	for _, tc := range []struct {
 		opt     string
 		allowed bool
-	}{{"", false}, {"no", false}, {"yes", true}, {"local", true}} {
+	}{{"", false}, {"yes", true}, {"local", true}} {
 		srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{EnableDebugCommand: tc.opt})
 		c := clientOf(t, srv, redis.Options{})
 		want := any("OK")

@@ -117,7 +117,7 @@ func TestRedisDiffCommand(t *testing.T) {
 		seed := diffSeed()
 		r := rand.New(rand.NewSource(seed))
 		t.Logf("REDISDIFF_SEED=%d", seed)
-		vectors := max(diffOps()/20, 10)
+		vectors := max(diffOps()/40, 10)
 		n := 0
 		for _, name := range names {
 			m := lookupListed(name)
