@@ -35,6 +35,9 @@ import (
 //   - DEBUG SET-ACTIVE-EXPIRE 0|1: stops or restarts the active expiry
 //     loop. Expired keys stay invisible to commands either way.
 //
+// Inside EXEC, which holds the keyspace, SLEEP just sleeps and RELOAD
+// (which must take a snapshot) is refused.
+//
 // Everything else answers Redis's unknown-subcommand error. DEBUG is
 // flagged protected: as in Redis 7.0, it is refused unless
 // ServerOptions.EnableDebugCommand allows it (default "no").
@@ -89,6 +92,10 @@ func cmdDebug(x *exec) {
 	}
 }
 
+// inExec reports whether x runs inside EXEC, which holds DB.mu for
+// writing (DEBUG, a lockNone command, runs with no tx otherwise).
+func (x *exec) inExec() bool { return x.t != nil }
+
 // debugSleep holds the keyspace for the given seconds.
 func debugSleep(x *exec) {
 	sec := cStrtod(x.args[2])
@@ -96,7 +103,11 @@ func debugSleep(x *exec) {
 	if sec*float64(time.Second) < float64(maxDebugSleep) {
 		d = time.Duration(sec * float64(time.Second))
 	}
-	if d > 0 && !math.IsNaN(sec) {
+	switch {
+	case d <= 0 || math.IsNaN(sec):
+	case x.inExec():
+		time.Sleep(d) // EXEC holds the keyspace already
+	default:
 		x.db.mu.Lock()
 		time.Sleep(d)
 		x.db.mu.Unlock()
@@ -118,8 +129,10 @@ func cStrtod(b []byte) float64 {
 
 // debugObject writes DEBUG OBJECT's status line for a key.
 func debugObject(x *exec) {
-	x.db.mu.RLock()
-	defer x.db.mu.RUnlock()
+	if !x.inExec() {
+		x.db.mu.RLock()
+		defer x.db.mu.RUnlock()
+	}
 	it := x.db.ks.live(x.key(2), x.db.now())
 	if it == nil {
 		x.c.WriteError("ERR no such key")
@@ -212,6 +225,10 @@ func debugReload(x *exec) {
 	}
 	if x.db.clustered() {
 		x.c.WriteError("ERR " + ErrClusterMode.Error())
+		return
+	}
+	if x.inExec() {
+		x.c.WriteError("ERR DEBUG RELOAD cannot run inside MULTI in walkv")
 		return
 	}
 	if save {

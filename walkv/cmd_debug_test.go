@@ -212,6 +212,12 @@ func TestDebugObject(t *testing.T) {
 		{"DEBUG SLEEP -1", "OK"},
 		{"DEBUG SLEEP nan", "OK"},
 		{"DEBUG SLEEP 0.001abc", "OK"},
+		// Inside EXEC, which holds the keyspace.
+		{"MULTI", "OK"},
+		{"DEBUG SLEEP 0.001", "QUEUED"},
+		{"DEBUG OBJECT nosuch", "QUEUED"},
+		{"DEBUG RELOAD", "QUEUED"},
+		{"EXEC", []any{"OK", "ERR:ERR no such key", "ERR:ERR DEBUG RELOAD cannot run inside MULTI in walkv"}},
 	})
 }
 
