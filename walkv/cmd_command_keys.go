@@ -235,6 +235,9 @@ var specKeyFuncs = map[string]func(args [][]byte) []keyRef{
 // (genericGetKeys). numkeys is read with C's atoi: leading digits count.
 func numkeysKeys(storeAt, countAt, firstAt int) func([][]byte) []keyRef {
 	return func(args [][]byte) []keyRef {
+		if countAt >= len(args) {
+			return nil // shorter than the arity allows: GETKEYS refused it
+		}
 		n := cAtoi(args[countAt])
 		if n < 1 || n > (len(args)-firstAt) {
 			return nil

@@ -100,3 +100,30 @@ func TestCAtoi(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGetKeys: the key finder never panics and names only argument
+// positions after the command name, for every listed command (the fuzzer
+// picks one by index) and any arguments.
+func FuzzGetKeys(f *testing.F) {
+	f.Add(uint16(0), "d\x002\x00a\x00b\x00WEIGHTS\x001")
+	f.Add(uint16(7), "k\x00v\x00GET")
+	f.Add(uint16(30), "0\x00-1\x00k")
+	f.Add(uint16(90), "k\x00GET\x00u8\x000\x00OVERFLOW")
+	listed := listedCommands()
+	f.Fuzz(func(t *testing.T, idx uint16, rest string) {
+		m := listed[int(idx)%len(listed)]
+		base, sub, isSub := strings.Cut(m.Name, "|")
+		args := [][]byte{[]byte(base)}
+		if isSub {
+			args = append(args, []byte(sub))
+		}
+		for _, a := range strings.Split(rest, "\x00") {
+			args = append(args, []byte(a))
+		}
+		for _, k := range metaKeys(m, commands[base], args) {
+			if k.pos < 1 || k.pos >= len(args) {
+				t.Fatalf("%s %q: key position %d out of range", m.Name, args, k.pos)
+			}
+		}
+	})
+}

@@ -20,8 +20,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 )
 
@@ -137,16 +135,4 @@ func Lookup(name string) *Command {
 func Subcommands(container string) []*Command {
 	once.Do(load)
 	return subs[container]
-}
-
-// All returns every command and subcommand of the table, sorted by name.
-// The result is shared.
-func All() []*Command {
-	once.Do(load)
-	out := make([]*Command, 0, len(byName))
-	for _, c := range byName {
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(a, b *Command) int { return strings.Compare(a.Name, b.Name) })
-	return out
 }
