@@ -180,6 +180,25 @@ func (srv *Server) endPauseLocked() {
 	}
 }
 
+// stopPause drops the pause state of a closed server: its timer, and the
+// parked connections (closed with their loops).
+func (srv *Server) stopPause() {
+	p := &srv.cpause
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.parked = nil
+	p.mode, p.end = pauseOff, 0
+	srv.db.clientsPaused.Store(false)
+	if p.ended != nil {
+		close(p.ended)
+		p.ended = nil
+	}
+}
+
 // pausedFor reports whether the pause covers cmd with args from session
 // s (see above). REQUIRES: pause.mu held.
 func (srv *Server) pausedFor(s *session, cmd *command, args [][]byte) bool {
@@ -231,7 +250,11 @@ func (srv *Server) postponeIfPaused(s *session, rc redcon.Conn, cmd *command, ar
 		}
 		ended := p.ended
 		p.mu.Unlock()
-		<-ended // a goroutine of its own runs this pipeline (cluster mode)
+		select { // a goroutine of its own runs this pipeline (cluster mode)
+		case <-ended:
+		case <-srv.stopping:
+			return true // the server is closing: the command never runs
+		}
 	}
 }
 

@@ -322,6 +322,7 @@ func (srv *Server) Close() error {
 		srv.cond.Wait()
 	}
 	srv.mu.Unlock()
+	srv.stopPause() // client_pause.go
 	if srv.procs != nil && srv.db.procs.CompareAndSwap(srv.procs, nil) {
 		srv.procs.release()
 	}
