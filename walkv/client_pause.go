@@ -36,7 +36,8 @@ import (
 // constant); expired keys stay invisible to commands.
 //
 // In cluster mode, where a connection's pipeline runs on a goroutine of
-// its own, that goroutine waits for the pause to end instead.
+// its own, that goroutine waits for the pause to end instead (counted in
+// blocked_clients too), or for the server to close.
 
 // Pause modes; a larger one is more restrictive.
 const (
@@ -250,11 +251,27 @@ func (srv *Server) postponeIfPaused(s *session, rc redcon.Conn, cmd *command, ar
 		}
 		ended := p.ended
 		p.mu.Unlock()
-		select { // a goroutine of its own runs this pipeline (cluster mode)
-		case <-ended:
-		case <-srv.stopping:
+		if srv.waitPause(ended) {
 			return true // the server is closing: the command never runs
 		}
+	}
+}
+
+// waitPause waits, on the goroutine that runs a cluster-mode pipeline,
+// until the pause ends (counted in blocked_clients meanwhile), and
+// reports whether the server closed instead.
+func (srv *Server) waitPause(ended <-chan struct{}) (closing bool) {
+	db := srv.db
+	w := &waiter{}
+	db.mu.Lock()
+	db.block(w) // no keys: counted in blocked_clients only
+	db.mu.Unlock()
+	defer db.dropWaiter(w)
+	select {
+	case <-ended:
+		return false
+	case <-srv.stopping:
+		return true
 	}
 }
 

@@ -192,3 +192,29 @@ func TestClientPauseArgs(t *testing.T) {
 	}
 	e.srv.unpause()
 }
+
+// TestClientPauseCluster: in cluster mode, where a pipeline runs on a
+// goroutine of its own, a postponed write waits there (counted blocked)
+// and runs at CLIENT UNPAUSE.
+func TestClientPauseCluster(t *testing.T) {
+	e, _ := newClusterEnv(t, ReadLinearizable)
+	addr := e.srv.Addr().String()
+	admin := pauseClient(t, e)
+	if got := showReply(mustDo(t, admin, "CLIENT", "PAUSE", "60000", "WRITE")); got != "+OK" {
+		t.Fatalf("CLIENT PAUSE in cluster mode: %s", got)
+	}
+	w := dialResp(t, addr)
+	sendOnly(t, w, "SET", "k", "v")
+	waitInfoBlocked(t, addr, 1)
+	if got := showReply(mustDo(t, admin, "GET", "k")); got != "$-1" {
+		t.Fatalf("a postponed write ran: GET k = %s", got)
+	}
+	mustDo(t, admin, "CLIENT", "UNPAUSE")
+	if got := readReply(t, w); got != "+OK" {
+		t.Fatalf("postponed SET: %s", got)
+	}
+	waitInfoBlocked(t, addr, 0)
+	if got := showReply(mustDo(t, admin, "GET", "k")); got != `"v"` {
+		t.Fatalf("GET k after the pause = %s", got)
+	}
+}
