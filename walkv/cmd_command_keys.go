@@ -59,7 +59,7 @@ func cmdCommandGetkeys(x *exec, withFlags bool) {
 		if withFlags {
 			x.c.WriteArray(2)
 			x.c.WriteBulk(args[k.pos])
-			x.writeStatuses(k.flags, "")
+			x.writeFlagSet(k.flags, "")
 		} else {
 			x.c.WriteBulk(args[k.pos])
 		}

@@ -91,11 +91,11 @@ func lookupListed(full string) *cmdmeta.Command {
 	return cmdmeta.Lookup(base + "|" + sub)
 }
 
-// writeMap starts a map reply of n pairs (a flat array in RESP2).
-func (x *exec) writeMap(n int) { x.c.WriteArray(2 * n) }
+// writeMetaMap starts a map reply of n pairs (a flat array in RESP2).
+func (x *exec) writeMetaMap(n int) { x.c.WriteArray(2 * n) }
 
-// writeStatuses writes a set of status replies (flag names).
-func (x *exec) writeStatuses(ss []string, prefix string) {
+// writeFlagSet writes a set of status replies (flag names).
+func (x *exec) writeFlagSet(ss []string, prefix string) {
 	x.c.WriteArray(len(ss))
 	for _, s := range ss {
 		x.c.WriteString(prefix + s)
@@ -108,11 +108,11 @@ func (x *exec) writeMetaInfo(m *cmdmeta.Command) {
 	x.c.WriteArray(10)
 	x.c.WriteBulkString(m.Name)
 	x.c.WriteInt(m.Arity)
-	x.writeStatuses(m.Flags, "")
+	x.writeFlagSet(m.Flags, "")
 	x.c.WriteInt(m.First)
 	x.c.WriteInt(m.Last)
 	x.c.WriteInt(m.Step)
-	x.writeStatuses(m.ACL, "@")
+	x.writeFlagSet(m.ACL, "@")
 	x.writeStrings(m.Tips)
 	x.c.WriteArray(len(m.KeySpecs))
 	for i := range m.KeySpecs {
@@ -130,16 +130,16 @@ func (x *exec) writeKeySpec(ks *cmdmeta.KeySpec) {
 	n := 3
 	if ks.Notes != "" {
 		n++
-		x.writeMap(n)
+		x.writeMetaMap(n)
 		x.c.WriteBulkString("notes")
 		x.c.WriteBulkString(ks.Notes)
 	} else {
-		x.writeMap(n)
+		x.writeMetaMap(n)
 	}
 	x.c.WriteBulkString("flags")
-	x.writeStatuses(ks.Flags, "")
+	x.writeFlagSet(ks.Flags, "")
 	x.c.WriteBulkString("begin_search")
-	x.writeMap(2)
+	x.writeMetaMap(2)
 	x.c.WriteBulkString("type")
 	x.c.WriteBulkString(ks.BeginSearch)
 	x.c.WriteBulkString("spec")
@@ -147,16 +147,16 @@ func (x *exec) writeKeySpec(ks *cmdmeta.KeySpec) {
 	case "index":
 		x.writeIntMap("index", ks.Index)
 	case "keyword":
-		x.writeMap(2)
+		x.writeMetaMap(2)
 		x.c.WriteBulkString("keyword")
 		x.c.WriteBulkString(ks.Keyword)
 		x.c.WriteBulkString("startfrom")
 		x.c.WriteInt(ks.StartFrom)
 	default:
-		x.writeMap(0)
+		x.writeMetaMap(0)
 	}
 	x.c.WriteBulkString("find_keys")
-	x.writeMap(2)
+	x.writeMetaMap(2)
 	x.c.WriteBulkString("type")
 	x.c.WriteBulkString(ks.FindKeys)
 	x.c.WriteBulkString("spec")
@@ -166,14 +166,14 @@ func (x *exec) writeKeySpec(ks *cmdmeta.KeySpec) {
 	case "keynum":
 		x.writeIntMap("keynumidx", ks.KeyNumIdx, "firstkey", ks.FirstKey, "keystep", ks.KeyStep)
 	default:
-		x.writeMap(0)
+		x.writeMetaMap(0)
 	}
 }
 
 // writeIntMap writes a map of names to integers given as name, value,
 // name, value...
 func (x *exec) writeIntMap(kv ...any) {
-	x.writeMap(len(kv) / 2)
+	x.writeMetaMap(len(kv) / 2)
 	for i := 0; i < len(kv); i += 2 {
 		x.c.WriteBulkString(kv[i].(string))
 		x.c.WriteInt(kv[i+1].(int))
@@ -203,7 +203,7 @@ func (x *exec) writeMetaDocs(m *cmdmeta.Command) {
 		fs = append(fs, str("complexity", m.Complexity))
 	}
 	if len(m.DocFlags) > 0 {
-		fs = append(fs, field{"doc_flags", func() { x.writeStatuses(m.DocFlags, "") }})
+		fs = append(fs, field{"doc_flags", func() { x.writeFlagSet(m.DocFlags, "") }})
 	}
 	if m.DeprecatedSince != "" {
 		fs = append(fs, str("deprecated_since", m.DeprecatedSince))
@@ -224,14 +224,14 @@ func (x *exec) writeMetaDocs(m *cmdmeta.Command) {
 	}
 	if cmdmeta.Subcommands(m.Name) != nil {
 		fs = append(fs, field{"subcommands", func() {
-			x.writeMap(len(subs))
+			x.writeMetaMap(len(subs))
 			for _, s := range subs {
 				x.c.WriteBulkString(s.Name)
 				x.writeMetaDocs(s)
 			}
 		}})
 	}
-	x.writeMap(len(fs))
+	x.writeMetaMap(len(fs))
 	for _, f := range fs {
 		x.c.WriteBulkString(f.name)
 		f.write()
@@ -250,7 +250,7 @@ func (x *exec) writeArgs(args []cmdmeta.Arg) {
 				n++
 			}
 		}
-		x.writeMap(n)
+		x.writeMetaMap(n)
 		x.c.WriteBulkString("name")
 		x.c.WriteBulkString(a.Name)
 		x.c.WriteBulkString("type")
@@ -267,7 +267,7 @@ func (x *exec) writeArgs(args []cmdmeta.Arg) {
 		}
 		if len(a.Flags) > 0 {
 			x.c.WriteBulkString("flags")
-			x.writeStatuses(a.Flags, "")
+			x.writeFlagSet(a.Flags, "")
 		}
 		if nested {
 			x.c.WriteBulkString("arguments")
@@ -338,7 +338,7 @@ func commandDocs(x *exec) {
 			}
 		}
 	}
-	x.writeMap(len(ms))
+	x.writeMetaMap(len(ms))
 	for _, m := range ms {
 		x.c.WriteBulkString(m.Name)
 		x.writeMetaDocs(m)
