@@ -104,6 +104,9 @@ var nameCats = func() map[string]aclCat {
 	add(catBlocking, "blpop brpop brpoplpush blmove blmpop bzpopmin bzpopmax bzmpop")
 	add(catDangerous, "flushall flushdb keys debug shutdown config cluster save bgsave bgrewriteaof acl info lastsave sort migrate restore replicaof slaveof swapdb monitor role failover module latency slowlog")
 	add(catAdmin, "acl")
+	add(catBitmap, "getbit setbit bitcount bitpos bitop bitfield bitfield_ro")
+	add(catAdmin, "lastsave")
+	add(catConnection, "command")
 	return m
 }()
 

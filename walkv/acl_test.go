@@ -91,7 +91,7 @@ func TestRequirePassAttack(t *testing.T) {
 		{"SET k v", "ERR:NOAUTH Authentication required."},
 		{"SHUTDOWN", "ERR:NOAUTH Authentication required."},
 		{"CONFIG SET appendfsync no", "ERR:NOAUTH Authentication required."},
-		{"DEBUG SLEEP 0", "ERR:NOAUTH Authentication required."},
+		{"DEBUG SLEEP 0", "ERR:ERR DEBUG command not allowed."}, // protected: refused before authentication
 		{"MULTI", "ERR:NOAUTH Authentication required."},
 		{"NOSUCHCMD", "ERR:ERR unknown command"},
 		{"HELLO 2", "ERR:NOAUTH HELLO must be called with the client already authenticated"},
@@ -157,7 +157,7 @@ func toString(v any) string { return fmt.Sprint(v) }
 // says cannot run admin or dangerous commands nor touch keys outside its
 // patterns, in or out of MULTI; refusals are counted and logged.
 func TestACLApplicationUser(t *testing.T) {
-	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{RequirePass: "adminpw"})
+	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{RequirePass: "adminpw", EnableDebugCommand: "yes"})
 	admin := clientOf(t, srv, redis.Options{Password: "adminpw"})
 	steps(t, admin, []step{
 		{"ACL SETUSER app on >apppw ~app:* %R~shared:* +@all -@admin -@dangerous", "OK"},
@@ -245,7 +245,7 @@ func TestACLFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{ACLFile: path})
+	srv, _ := serveWith(t, "127.0.0.1:0", &ServerOptions{ACLFile: path, EnableDebugCommand: "yes"})
 	anon := clientOf(t, srv, redis.Options{})
 	steps(t, anon, []step{{"GET x", "ERR:NOAUTH"}, {"AUTH root", "OK"}, {"ACL USERS", []any{"app", "default"}}})
 	app := clientOf(t, srv, redis.Options{Username: "app", Password: "apppw"})

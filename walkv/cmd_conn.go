@@ -135,6 +135,7 @@ func cmdClient(x *exec) {
 		}
 	case eqFold(sub, "setinfo") && len(x.args) == 4:
 		x.c.WriteString("OK")
+	case cmdClientPause(x): // client_pause.go
 	case cmdClientMore(x):
 	default:
 		x.c.WriteError("ERR unknown subcommand or wrong number of arguments for 'client|" +

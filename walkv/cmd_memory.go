@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -184,7 +185,15 @@ func sampled(count int, samples int64, each func(visit func(int) bool)) int {
 func (x *exec) memoryStats() {
 	srv := x.srv
 	m := srv.memoryFigures()
-	keys := x.ks().len()
+	keys := 0
+	var perDB anyMap // db.N for each database holding keys, as Redis lists them
+	for i, ks := range x.db.dbs {
+		if n := ks.len(); n > 0 {
+			keys += n
+			perDB = append(perDB, "db."+strconv.Itoa(i), anyMap{"overhead.hashtable.main", n * keyEntryBytes,
+				"overhead.hashtable.expires", ks.expires() * deadlineBytes, "overhead.hashtable.slot-to-keys", 0})
+		}
+	}
 	perKey := uint64(0)
 	if keys > 0 {
 		perKey = m.dataset / uint64(keys)
@@ -194,17 +203,18 @@ func (x *exec) memoryStats() {
 		"peak.allocated", m.peak, "total.allocated", m.used, "startup.allocated", m.startup,
 		"replication.backlog", 0, "clients.slaves", 0, "clients.normal", m.clients, "cluster.links", 0,
 		"aof.buffer", 0, "lua.caches", 0, "functions.caches", 0,
-		"db.0", anyMap{"overhead.hashtable.main", keys * keyEntryBytes,
-			"overhead.hashtable.expires", x.ks().expires() * deadlineBytes, "overhead.hashtable.slot-to-keys", 0},
-		"overhead.total", m.overhead, "keys.count", keys, "keys.bytes-per-key", perKey,
-		"dataset.bytes", m.dataset, "dataset.percentage", f(100 * ratio(m.dataset, m.used-min(m.startup, m.used))),
-		"peak.percentage", f(100 * ratio(m.used, m.peak)),
-		"allocator.allocated", m.objects, "allocator.active", m.active, "allocator.resident", m.resident,
-		"allocator-fragmentation.ratio", f(ratio(m.active, m.objects)), "allocator-fragmentation.bytes", int64(m.active - m.objects),
-		"allocator-rss.ratio", f(ratio(m.resident, m.active)), "allocator-rss.bytes", int64(m.resident) - int64(m.active),
-		"rss-overhead.ratio", f(ratio(m.rss, m.resident)), "rss-overhead.bytes", int64(m.rss) - int64(m.resident),
-		"fragmentation", f(ratio(m.rss, m.used)), "fragmentation.bytes", int64(m.rss) - int64(m.used),
 	}
+	pairs = append(pairs, perDB...)
+	pairs = append(pairs,
+		"overhead.total", m.overhead, "keys.count", keys, "keys.bytes-per-key", perKey,
+		"dataset.bytes", m.dataset, "dataset.percentage", f(100*ratio(m.dataset, m.used-min(m.startup, m.used))),
+		"peak.percentage", f(100*ratio(m.used, m.peak)),
+		"allocator.allocated", m.objects, "allocator.active", m.active, "allocator.resident", m.resident,
+		"allocator-fragmentation.ratio", f(ratio(m.active, m.objects)), "allocator-fragmentation.bytes", int64(m.active-m.objects),
+		"allocator-rss.ratio", f(ratio(m.resident, m.active)), "allocator-rss.bytes", int64(m.resident)-int64(m.active),
+		"rss-overhead.ratio", f(ratio(m.rss, m.resident)), "rss-overhead.bytes", int64(m.rss)-int64(m.resident),
+		"fragmentation", f(ratio(m.rss, m.used)), "fragmentation.bytes", int64(m.rss)-int64(m.used),
+	)
 	x.writeAny(pairs)
 }
 

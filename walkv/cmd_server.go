@@ -11,9 +11,6 @@ import (
 // features. walkv implements a subset of Redis 7.0.
 const redisVersion = "7.0.0"
 
-// maxDebugSleep bounds DEBUG SLEEP.
-const maxDebugSleep = 10 * time.Second
-
 func init() {
 	register(
 		&command{name: "info", arity: -1, flags: 0, lock: lockRead, run: cmdInfo},
@@ -21,7 +18,7 @@ func init() {
 		&command{name: "bgsave", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
 		&command{name: "bgrewriteaof", arity: 1, flags: flagAdmin | flagNoMulti, run: cmdBgsave},
 		&command{name: "lastsave", arity: 1, flags: flagFast, run: cmdLastsave},
-		&command{name: "debug", arity: -2, flags: flagAdmin, run: cmdDebug},
+		&command{name: "debug", arity: -2, flags: flagAdmin | flagProtect, run: cmdDebug},
 		&command{name: "command", arity: -1, run: cmdCommand},
 		&command{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, run: cmdShutdown},
 		&command{name: "time", arity: 1, flags: flagFast, run: cmdTime},
@@ -74,22 +71,6 @@ func cmdLastsave(x *exec) {
 		t = x.db.start.Unix()
 	}
 	x.c.WriteInt64(t)
-}
-
-// cmdDebug supports DEBUG SLEEP seconds (bounded by maxDebugSleep); it
-// delays this connection only (Redis blocks the whole server).
-func cmdDebug(x *exec) {
-	if !eqFold(x.args[1], "sleep") || len(x.args) != 3 {
-		x.c.WriteError("ERR DEBUG subcommand not supported by walkv (only SLEEP)")
-		return
-	}
-	sec, ok := parseFloat(x.args[2])
-	if !ok || sec < 0 {
-		x.c.WriteError("ERR value is not a valid float")
-		return
-	}
-	time.Sleep(min(time.Duration(sec*float64(time.Second)), maxDebugSleep))
-	x.c.WriteString("OK")
 }
 
 func cmdTime(x *exec) {

@@ -30,10 +30,11 @@ const (
 	flagFast                          // O(1) or O(log n)
 	flagNoMulti                       // refused inside MULTI
 	flagMultiCtl                      // runs at once even inside MULTI
+	flagProtect                       // refused unless enable-debug-command allows it (DEBUG, cmd_debug.go)
 )
 
 // flagNames are the COMMAND reply's names of the flags, in bit order.
-var flagNames = []string{"write", "readonly", "admin", "fast", "no_multi", ""}
+var flagNames = []string{"write", "readonly", "admin", "fast", "no_multi", "", ""}
 
 // command is an entry of the command table.
 type command struct {

@@ -68,6 +68,10 @@ type DB struct {
 	logBytes int64
 	dirty    int64
 	failed   error
+	// activeExpireOff: DEBUG SET-ACTIVE-EXPIRE 0 stopped the expiry loop.
+	activeExpireOff atomic.Bool
+	// clientsPaused: CLIENT PAUSE is on; the expiry loop waits too.
+	clientsPaused atomic.Bool
 
 	closeOnce sync.Once
 	stop      chan struct{}

@@ -40,6 +40,9 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 	if s.pubsub && !s.resp3.Load() && cmd != nil && cmd.arityOK(len(args)) && !subscribedAllows(c, cmd, args) {
 		return // a subscribed RESP2 connection runs only the Pub/Sub commands (pubsub.go)
 	}
+	if cmd != nil && cmd.arityOK(len(args)) && !queueRejects(s, cmd, args) && srv.postponeIfPaused(s, c, cmd, args) {
+		return // CLIENT PAUSE: runs when the pause ends (client_pause.go)
+	}
 	if s.multi && (cmd == nil || !cmd.has(flagMultiCtl)) {
 		srv.enqueue(s, c, cmd, args)
 		return
@@ -58,6 +61,10 @@ func (srv *Server) dispatch(s *session, c redcon.Conn, args [][]byte) {
 // admitCommand applies access control and maxmemory to a command about
 // to run or be queued; it replies the refusal and returns false.
 func (srv *Server) admitCommand(s *session, c redcon.Conn, cmd *command, args [][]byte) bool {
+	if cmd.has(flagProtect) && !srv.protectedAllowed(c) {
+		c.WriteError(errDebugProtected) // before authentication, as in Redis 7.0
+		return false
+	}
 	if !srv.permit(s, c, cmd, args) {
 		return false
 	}

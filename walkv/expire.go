@@ -50,8 +50,8 @@ func (db *DB) expireSome(dbi int) int {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	ks := db.dbs[dbi]
-	if db.failed != nil || ks.expires() == 0 {
-		return 0
+	if db.failed != nil || ks.expires() == 0 || db.activeExpireOff.Load() || db.clientsPaused.Load() {
+		return 0 // DEBUG SET-ACTIVE-EXPIRE 0 (cmd_debug.go) and CLIENT PAUSE (client_pause.go) stop the loop
 	}
 	now := db.now()
 	if db.clustered() {

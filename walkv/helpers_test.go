@@ -70,7 +70,8 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatalf("Open: %v", err)
 	}
-	srv, err := Listen(db, "127.0.0.1:0", nil)
+	// Tests may use DEBUG (refused by default, as in Redis 7.0).
+	srv, err := Listen(db, "127.0.0.1:0", &ServerOptions{EnableDebugCommand: "yes"})
 	if err != nil {
 		db.Close()
 		e.t.Fatalf("Listen: %v", err)

@@ -2,8 +2,8 @@ package walkv
 
 // Key positions of the commands whose keys first, last and step cannot
 // describe: a numkeys argument says how many keys follow it (Redis's
-// "keynum" key specifications). ACL key checks (command.keyPositions) and
-// COMMAND GETKEYS use them.
+// "keynum" key specifications). ACL key checks (command.keyPositions) use
+// them; COMMAND GETKEYS uses Redis's key specs (cmd_command_keys.go).
 
 // numkeysAt returns a command.keys function for commands whose numkeys
 // argument is at index at, with the key arguments right after it, and
@@ -43,38 +43,3 @@ func setNumkeys(name string, at int, before ...int) {
 // hasKeys reports whether cmd has key arguments (COMMAND GETKEYS refuses
 // the others).
 func (c *command) hasKeys() bool { return c.first > 0 || c.keys != nil }
-
-// cmdCommandGetkeys serves COMMAND GETKEYS command arg...: the key
-// arguments of the command, as ACL checks see them.
-func cmdCommandGetkeys(x *exec) {
-	if len(x.args) < 4 {
-		x.c.WriteError(errArity("command|getkeys"))
-		return
-	}
-	args := x.args[2:]
-	cmd := lookup(args[0])
-	switch {
-	case cmd == nil:
-		x.c.WriteError("ERR Invalid command specified")
-		return
-	case !cmd.hasKeys():
-		x.c.WriteError("ERR The command has no key arguments")
-		return
-	case !cmd.arityOK(len(args)):
-		x.c.WriteError("ERR Invalid number of arguments specified for command")
-		return
-	}
-	var keys [][]byte
-	cmd.keyPositions(args, func(i int) bool {
-		keys = append(keys, args[i])
-		return true
-	})
-	if len(keys) == 0 {
-		x.c.WriteError("ERR Invalid arguments specified for command")
-		return
-	}
-	x.c.WriteArray(len(keys))
-	for _, k := range keys {
-		x.c.WriteBulk(k)
-	}
-}

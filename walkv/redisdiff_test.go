@@ -151,9 +151,9 @@ func (c *respClient) read() (any, error) {
 }
 
 // startRedis starts redis-server on a free loopback port with no
-// persistence and returns its address, or skips the test if it is not
-// installed (fails if REDISDIFF_REQUIRE=1). extra are more arguments for
-// redis-server.
+// persistence (and the extra command-line options) and returns its
+// address, or skips the test if it is not installed (fails if
+// REDISDIFF_REQUIRE=1).
 func startRedis(t testing.TB, extra ...string) string {
 	t.Helper()
 	if _, err := os.Stat(redisServerPath); err != nil {
@@ -169,10 +169,10 @@ func startRedis(t testing.TB, extra ...string) string {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	dir := t.TempDir()
-	cmd := osexec.Command(redisServerPath, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no",
-		"--logfile", filepath.Join(dir, "redis.log"))
-	cmd.Args = append(cmd.Args, extra...)
+		"--logfile", filepath.Join(dir, "redis.log")}, extra...)
+	cmd := osexec.Command(redisServerPath, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}

@@ -73,12 +73,6 @@ func parseInt(b []byte) (int64, bool) {
 	return v, err == nil
 }
 
-// parseFloat parses a finite decimal float (for DEBUG SLEEP).
-func parseFloat(b []byte) (float64, bool) {
-	v, err := strconv.ParseFloat(string(b), 64)
-	return v, err == nil && v == v && v-v == 0
-}
-
 // eqFold reports whether b equals the lower-case ASCII word s, ignoring
 // case.
 func eqFold(b []byte, s string) bool {

@@ -82,6 +82,8 @@ type Server struct {
 
 	ps pubsubHub // Pub/Sub subscriptions (see pubsub.go)
 
+	cpause clientPause // CLIENT PAUSE (see client_pause.go)
+
 	// TLS (see tls.go).
 	tlsLns   []net.Listener // guarded by mu
 	bridges  sync.WaitGroup // TLS accept loops and relays
@@ -131,6 +133,11 @@ type ServerOptions struct {
 	OutputLimitNormal OutputLimit
 	OutputLimitPubsub OutputLimit
 	MaxMemoryClients  int64
+
+	// EnableDebugCommand is Redis 7.0's enable-debug-command: "no" (the
+	// default, also ""), "yes", or "local" (loopback clients only). DEBUG
+	// is refused unless it allows it (cmd_debug.go).
+	EnableDebugCommand string
 }
 
 // DefaultEventLoops is one event loop per two CPUs, at least one. The
@@ -166,6 +173,9 @@ func Serve(db *DB, ln net.Listener, opts *ServerOptions) (*Server, error) {
 	}
 	srv.memStart = heapObjectBytes()
 	if err := srv.initLimits(); err != nil {
+		return nil, err
+	}
+	if err := checkEnableDebug(srv.cfg.EnableDebugCommand); err != nil {
 		return nil, err
 	}
 	srv.cond.L = &srv.mu
@@ -320,6 +330,7 @@ func (srv *Server) Close() error {
 		srv.cond.Wait()
 	}
 	srv.mu.Unlock()
+	srv.stopPause() // client_pause.go
 	if srv.procs != nil && srv.db.procs.CompareAndSwap(srv.procs, nil) {
 		srv.procs.release()
 	}

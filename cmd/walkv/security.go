@@ -27,6 +27,7 @@ type securityOptions struct {
 	requirePass      string
 	aclFile          string
 	protectedMode    string // "yes" (default) or "no"
+	enableDebug      string // enable-debug-command: no (default), yes, local
 	maxClients       int
 	timeout          int // seconds
 	maxMemory        string
@@ -53,6 +54,7 @@ func securityFlags(fs *flag.FlagSet, o *securityOptions) {
 	fs.StringVar(&o.requirePass, "requirepass", "", "`password` of the default user (clients must AUTH)")
 	fs.StringVar(&o.aclFile, "aclfile", "", "ACL `file` of users (lines \"user <name> <rules>...\"), loaded at start and by ACL LOAD")
 	fs.StringVar(&o.protectedMode, "protected-mode", "yes", "yes: refuse non-loopback clients while the default user has no password")
+	fs.StringVar(&o.enableDebug, "enable-debug-command", "", "allow DEBUG: no (default), yes, or local (loopback clients only)")
 	fs.IntVar(&o.maxClients, "maxclients", 0, "max connected `clients` (0: 10000)")
 	fs.IntVar(&o.timeout, "timeout", 0, "close connections idle for this many `seconds` (0: never)")
 	fs.StringVar(&o.maxMemory, "maxmemory", "", "refuse writes that may grow the data while the heap exceeds this many `bytes` (1gb, 512mb; empty: no limit)")
@@ -101,6 +103,7 @@ func (o *securityOptions) serverOptions() (walkv.ServerOptions, error) {
 		RequirePass: o.requirePass, ACLFile: o.aclFile, NoProtectedMode: o.protectedMode == "no",
 		MaxClients: o.maxClients, Timeout: time.Duration(o.timeout) * time.Second,
 	}
+	so.EnableDebugCommand = o.enableDebug
 	for _, m := range []struct {
 		flag, v string
 		dst     *int64
