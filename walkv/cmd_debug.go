@@ -280,7 +280,7 @@ func (db *DB) reloadCheck() error {
 	now := db.now()
 	for i := range db.dbs {
 		if err := keyspacesEqual(db.dbs[i], scratch.dbs[i], now); err != nil {
-			return fmt.Errorf("database %d: %w", i, err)
+			return fmt.Errorf("%w (database %d)", err, i)
 		}
 	}
 	return nil

@@ -156,11 +156,8 @@ func TestDebugSetActiveExpire(t *testing.T) {
 	if n := e.db.expireSome(0); n != 0 {
 		t.Fatalf("the expiry loop removed %d keys while off", n)
 	}
-	e.runSteps([]step{
-		{"GET k", nil},
-		{"EXISTS k", int64(0)},
-		{"DBSIZE", int64(1)},
-	})
+	// Not yet touched by a command: held and counted, as in Redis.
+	e.runSteps([]step{{"DBSIZE", int64(2)}})
 	c := e.client()
 	if v := infoValue(t, c, "db0"); !strings.HasPrefix(v, "keys=2,") {
 		t.Fatalf("INFO keyspace while the loop is off: %s, want keys=2", v)
@@ -168,6 +165,10 @@ func TestDebugSetActiveExpire(t *testing.T) {
 	if v := infoValue(t, c, "expired_keys"); v != "0" {
 		t.Fatalf("expired_keys while the loop is off: %s", v)
 	}
+	// Invisible to commands all the same.
+	e.runSteps([]step{{"EXISTS k", int64(0)}})
+	// With the loop back on, it is removed (it may already have been, by
+	// EXISTS finding it expired): either way counted once.
 	e.runSteps([]step{{"DEBUG SET-ACTIVE-EXPIRE 1", "OK"}})
 	deadline := time.Now().Add(10 * time.Second)
 	for infoValue(t, c, "expired_keys") != "1" {

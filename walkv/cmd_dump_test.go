@@ -115,11 +115,11 @@ func TestRestoreEveryTypeSurvivesRestart(t *testing.T) {
 	for _, k := range keys {
 		orig, copied := "", ""
 		for _, line := range strings.Split(before, "\n") {
-			if strings.HasPrefix(line, `"`+k+`" `) {
-				orig = line[len(k)+3:]
+			if strings.HasPrefix(line, `db0 "`+k+`" `) {
+				orig = line[len(k)+7:]
 			}
-			if strings.HasPrefix(line, `"copy:`+k+`" `) {
-				copied = line[len(k)+8:]
+			if strings.HasPrefix(line, `db0 "copy:`+k+`" `) {
+				copied = line[len(k)+12:]
 			}
 		}
 		if valueOnly(orig) != valueOnly(copied) || orig == "" {

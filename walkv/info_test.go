@@ -35,7 +35,7 @@ func TestInfo(t *testing.T) {
 	}
 	e.runSteps([]step{
 		{"CONFIG GET appendfsync appendonly save databases walkv-snapshot-log-bytes client-output-buffer-limit", []any{
-			"appendfsync", "always", "appendonly", "yes", "save", "", "databases", "1", "walkv-snapshot-log-bytes", "67108864",
+			"appendfsync", "always", "appendonly", "yes", "save", "", "databases", "16", "walkv-snapshot-log-bytes", "67108864",
 			"client-output-buffer-limit", "normal 1073741824 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"}},
 		{"CONFIG GET APPEND* save", []any{"appendonly", "yes", "appendfilename", "appendonly.aof", "appenddirname", "appendonlydir", "appendfsync", "always", "save", ""}},
 		{"FLUSHALL", "OK"},

@@ -57,7 +57,9 @@ func (db *DB) reapNoted(x *exec) {
 // cluster mode) and reports whether it did. REQUIRES: DB.mu held for
 // writing.
 func (db *DB) reapLocked(dbi int, key string, now int64) bool {
-	if db.failed != nil {
+	if db.failed != nil || db.clientsPaused.Load() {
+		// During CLIENT PAUSE nothing is removed, as Redis 7.0's
+		// expireIfNeeded: the key stays invisible until the pause ends.
 		return false
 	}
 	if db.clustered() {

@@ -10,6 +10,10 @@
 // (WAITAOF, CLIENT SETINFO, from Redis 7.2's files); walkv lists only the
 // commands it registers.
 //
+// The data comes from Redis's source (redis-server 7.0.15 and 7.2.x, BSD
+// 3-Clause license, Copyright (c) Redis Ltd. and contributors): it is the
+// interface walkv must report to be compatible, kept as Redis states it.
+//
 // Regenerate (from a checkout of redis at tag 7.0.15, and 7.2.x for the
 // extra files) with:
 //
