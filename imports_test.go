@@ -19,6 +19,9 @@ func layer(pkg string) (rank int, core bool) {
 	if rel == "raftlog/boltmigrate" {
 		return 5, false // beside raftlog, so that raftlog links no BoltDB
 	}
+	if rel == "walkv/internal/cmdmeta/gen" {
+		return 6, false // a generator program (go run), a command like cmd/*
+	}
 	if strings.HasPrefix(rel, "walkv/internal/") {
 		return 3, false // walkv's helpers (rdb: the DUMP format), below walkv
 	}
