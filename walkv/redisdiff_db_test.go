@@ -123,8 +123,11 @@ func normalizeDatabases(cmd []string, reply any) any {
 			return "a key"
 		}
 	case "info":
-		if s, ok := reply.(respBulk); ok {
+		switch s := reply.(type) {
+		case respBulk:
 			return respBulk(avgTTL.ReplaceAllString(string(s), ""))
+		case respVerbatim: // RESP3
+			return respVerbatim(avgTTL.ReplaceAllString(string(s), ""))
 		}
 	}
 	return reply
