@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -284,22 +283,6 @@ func (db *DB) reloadCheck() error {
 		}
 	}
 	return nil
-}
-
-// readSnapInto reads snapshot id into dbs.
-func (db *DB) readSnapInto(dbs *[numDBs]*keyspace, id uint64) error {
-	name := filepath.Join(db.dir, snapName(id))
-	f, err := db.opts.FS.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return err
-	}
-	_, err = readSnapshot(&fileReader{f: f}, size, func(i int, it *item) { loadItem(dbs, i, it) })
-	return err
 }
 
 // keyspacesEqual compares the keys live at now of two keyspaces.

@@ -118,7 +118,11 @@ func (db *DB) loadSnapshot() (uint64, error) {
 }
 
 // readSnapFile reads snapshot id into the databases.
-func (db *DB) readSnapFile(id uint64) error {
+func (db *DB) readSnapFile(id uint64) error { return db.readSnapInto(&db.dbs, id) }
+
+// readSnapInto reads snapshot id into dbs (the DB's own, or DEBUG
+// RELOAD's scratch copy).
+func (db *DB) readSnapInto(dbs *[numDBs]*keyspace, id uint64) error {
 	name := filepath.Join(db.dir, snapName(id))
 	f, err := db.opts.FS.Open(name)
 	if err != nil {
@@ -129,7 +133,7 @@ func (db *DB) readSnapFile(id uint64) error {
 	if err != nil {
 		return err
 	}
-	h, err := readSnapshot(&fileReader{f: f}, size, func(i int, it *item) { loadItem(&db.dbs, i, it) })
+	h, err := readSnapshot(&fileReader{f: f}, size, func(i int, it *item) { loadItem(dbs, i, it) })
 	if err == nil && h.id != id {
 		err = corruptSnap("file names transaction %d, header %d", id, h.id)
 	}
