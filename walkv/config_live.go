@@ -229,6 +229,7 @@ var liveParams = map[string]liveParam{
 			srv.cfgStore.vals["maxmemory"] = v
 			n, _ := strconv.ParseUint(v, 10, 64)
 			srv.lim.maxMemory.Store(int64(min(n, 1<<63-1)))
+			srv.sampleMemory() // the new limit applies to the next command
 			srv.applyMemClients()
 		},
 	},

@@ -266,13 +266,24 @@ func (c *conn) releaseMem() {
 	c.memUse = 0
 }
 
+// sampleMemory reads the heap's live bytes into usedMemory, which the
+// maxmemory check compares: each housekeeping tick while maxmemory is
+// set, and at once when CONFIG SET maxmemory changes the limit (so a new
+// limit applies to the next command, as in Redis).
+func (srv *Server) sampleMemory() {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		srv.usedMemory.Store(int64(sample[0].Value.Uint64()))
+	}
+}
+
 // housekeeping samples memory use for maxmemory and closes idle
 // connections, until Close.
 func (srv *Server) housekeeping() {
 	defer close(srv.housekept)
 	t := time.NewTicker(housekeepingTick)
 	defer t.Stop()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	again := false // free memory again on the next second
 	for tick := 0; ; tick++ {
 		select {
@@ -281,10 +292,7 @@ func (srv *Server) housekeeping() {
 		case <-t.C:
 		}
 		if srv.lim.maxMemory.Load() > 0 {
-			metrics.Read(sample)
-			if sample[0].Value.Kind() == metrics.KindUint64 {
-				srv.usedMemory.Store(int64(sample[0].Value.Uint64()))
-			}
+			srv.sampleMemory()
 		}
 		srv.sampleInstant()
 		if tick%10 == 0 {
