@@ -190,8 +190,14 @@ func (l *Log) durableTarget(index uint64) (int64, error) {
 }
 
 // requestSync asks the syncer to make the bytes before LSN end durable.
-// REQUIRES: mu held; !closed.
+// Once Close has begun it does nothing: Close syncs everything itself, and
+// a syncer started now would outlive it (a large entry's writer releases
+// mu while it writes, so Close may begin before it commits).
+// REQUIRES: mu held.
 func (l *Log) requestSync(end int64) {
+	if l.closed {
+		return
+	}
 	a := &l.async
 	if end > a.syncWant {
 		a.syncWant = end

@@ -101,9 +101,8 @@ func parseRestoreOpts(x *exec) (restoreOpts, bool) {
 		case eqFold(a, "absttl"):
 			o.absTTL = true
 		case eqFold(a, "idletime") && more >= 1 && o.freq == -1:
-			v, ok := parseInt(x.args[j+1])
+			v, ok := x.argInt(j + 1)
 			if !ok {
-				x.c.WriteError(errNotInt)
 				return o, false
 			}
 			if v < 0 {
@@ -112,9 +111,8 @@ func parseRestoreOpts(x *exec) (restoreOpts, bool) {
 			}
 			o.idle, j = v, j+1
 		case eqFold(a, "freq") && more >= 1 && o.idle == -1:
-			v, ok := parseInt(x.args[j+1])
+			v, ok := x.argInt(j + 1)
 			if !ok {
-				x.c.WriteError(errNotInt)
 				return o, false
 			}
 			if v < 0 || v > 255 {
@@ -144,9 +142,8 @@ func cmdRestore(x *exec) {
 		x.c.WriteError(errBusyKey)
 		return
 	}
-	ttl, ok := parseInt(x.args[2])
+	ttl, ok := x.argInt(2)
 	if !ok {
-		x.c.WriteError(errNotInt)
 		return
 	}
 	if ttl < 0 {

@@ -115,19 +115,20 @@ func cmdScan(x *exec) {
 	if !ok {
 		return
 	}
-	var keys, dead []string
+	var keys []string
+	var dead []*item
 	next := uint64(0)
 	if a.cursor < numShards {
 		next = x.ks().scan(a.cursor, a.count, func(it *item) {
 			if it.expired(x.now) {
-				dead = append(dead, it.key)
+				dead = append(dead, it)
 			} else if (a.match == "" || globMatch(a.match, it.key)) && (a.typ == "" || a.typ == it.kind.String()) {
 				keys = append(keys, it.key)
 			}
 		})
 	}
-	for _, k := range dead { // after the walk: removal changes the shards
-		x.sawExpired(k)
+	for _, it := range dead { // after the walk: removal changes the shards
+		x.sawExpired(it)
 	}
 	x.c.WriteArray(2)
 	x.c.WriteBulkString(strconv.FormatUint(next, 10))

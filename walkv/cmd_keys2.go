@@ -140,7 +140,7 @@ func cmdRandomkey(x *exec) {
 			var pick *item
 			for _, it := range s.m {
 				if it.expired(x.now) {
-					x.sawExpired(it.key) // in EXEC removed at once: Go allows deleting while ranging, and a copied shard leaves s alone
+					x.sawExpired(it) // in EXEC removed at once: Go allows deleting while ranging, and a copied shard leaves s alone
 					continue
 				}
 				pick = it

@@ -176,6 +176,9 @@ func (x *exec) intArg(b []byte) (int64, bool) {
 	return n, ok
 }
 
+// argInt is intArg of argument i.
+func (x *exec) argInt(i int) (int64, bool) { return x.intArg(x.args[i]) }
+
 // writeBulks writes an array of bulk strings.
 func (x *exec) writeBulks(vals [][]byte) {
 	x.c.WriteArray(len(vals))
@@ -368,11 +371,8 @@ func countMatches(l *list, count int64, e []byte) int {
 			if bytes.Equal(v, e) {
 				n++
 			}
-			return true
+			return limit == 0 || int64(n) < limit // enough found: stop
 		})
-	}
-	if limit != 0 && int64(n) > limit {
-		n = int(limit)
 	}
 	return n
 }

@@ -93,9 +93,8 @@ func (x *exec) memoryUsage() {
 			x.c.WriteError(errSyntax)
 			return
 		}
-		n, ok := parseInt(x.args[j+1])
+		n, ok := x.argInt(j + 1)
 		if !ok {
-			x.c.WriteError(errNotInt)
 			return
 		}
 		if n < 0 {

@@ -83,16 +83,6 @@ func (x *exec) zsetItem(key string) (it *item, ok bool) {
 	return it, true
 }
 
-// argInt parses argument i as an integer, replying Redis's error if it is
-// not one.
-func (x *exec) argInt(i int) (int64, bool) {
-	n, ok := parseInt(x.args[i])
-	if !ok {
-		x.c.WriteError(errNotInt)
-	}
-	return n, ok
-}
-
 func (x *exec) writeScore(f float64) { x.typed().WriteDouble(f) }
 
 // cmdZadd serves ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...
@@ -855,11 +845,26 @@ func cmdZrandmember(x *exec) {
 	size := it.z.len()
 	var es []*zent
 	switch {
-	case l < 0: // repeats allowed
-		es = make([]*zent, 0, min(-l, 1<<16))
-		for range -l {
-			es = append(es, it.z.at(rand.IntN(size)))
+	case l < 0: // repeats allowed: written as drawn, so a huge count costs
+		// only its reply (bounded by the output buffer limit), as SRANDMEMBER
+		n := int(-l)
+		w := x.typed()
+		if withScores {
+			w.WritePairs(n)
+		} else {
+			x.c.WriteArray(n)
 		}
+		for range n {
+			e := it.z.at(rand.IntN(size))
+			if withScores {
+				w.WritePair()
+			}
+			x.c.WriteBulkString(e.member)
+			if withScores {
+				w.WriteDouble(e.score)
+			}
+		}
+		return
 	case l >= int64(size):
 		it.z.ascend(0, func(e *zent) bool { es = append(es, e); return true })
 	default:

@@ -132,7 +132,7 @@ func (x *exec) key(i int) string { return string(x.args[i]) }
 func (x *exec) live(key string) *item {
 	it := x.ks().lookup(key)
 	if it != nil && it.expired(x.now) {
-		x.sawExpired(key)
+		x.sawExpired(it)
 		return nil
 	}
 	return it

@@ -254,13 +254,6 @@ func (db *DB) signalDBOp(op txn.Op) bool {
 	return true
 }
 
-// liveCounts returns INFO keyspace's keys and expires: the keys held and
-// those with a deadline, as Redis counts them, an expired key included
-// until a command finds it or active expiry removes it (lazyexpire.go).
-func (ks *keyspace) liveCounts(int64) (keys, expires int) {
-	return ks.n, ks.expires()
-}
-
 // dbName is INFO's name of database i.
 func dbName(i int) string { return "db" + strconv.Itoa(i) }
 

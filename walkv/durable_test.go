@@ -224,3 +224,55 @@ func TestEverysec(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestBlockedPopWaitsForDurability: under appendfsync always, a client
+// woken from BLPOP by another client's push gets its reply only once the
+// pop's transaction is durable (blocking.go), like every other reply.
+func TestBlockedPopWaitsForDurability(t *testing.T) {
+	mem := vfs.NewMem()
+	var gate atomic.Pointer[chan struct{}] // set: fsyncs block until it is closed
+	inj := errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		if ch := gate.Load(); ch != nil && op == errorfs.OpSync {
+			<-*ch
+		}
+		return nil
+	})
+	e := newEnv(t, &Options{FS: errorfs.Wrap(mem, inj)})
+	waiter := e.client()
+	e.do("PING")
+	doWith(t, waiter, "PING")
+	popped := make(chan any, 1)
+	go func() { popped <- doWith(t, waiter, "BLPOP", "l", "0") }()
+	waitBlocked(t, e.db, "l", 1)
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open()                   // a failing test must not leave the log's fsyncs blocked
+	base := e.db.dur.lastID.Load() // transactions committed
+	gate.Store(&release)
+	pushed := make(chan any, 1)
+	go func() { pushed <- doWith(t, e.c, "RPUSH", "l", "a") }()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.db.dur.lastID.Load() < base+2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // wait until the push and the pop are logged
+	}
+	if got := e.db.dur.lastID.Load(); got < base+2 {
+		t.Fatalf("transaction %d committed, want the push and the pop after %d", got, base)
+	}
+	select {
+	case v := <-popped:
+		t.Fatalf("BLPOP answered %v while its pop was not durable", v)
+	case v := <-pushed:
+		t.Fatalf("RPUSH answered %v while not durable", v)
+	case <-time.After(50 * time.Millisecond):
+	}
+	open()
+	if v := <-pushed; v != int64(1) {
+		t.Fatalf("RPUSH = %v", v)
+	}
+	if v := fmt.Sprint(<-popped); v != "[l a]" {
+		t.Fatalf("BLPOP = %v", v)
+	}
+	e.restart()
+	e.runSteps([]step{{"LLEN l", int64(0)}})
+}

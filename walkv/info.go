@@ -96,9 +96,8 @@ func (srv *Server) infoSection(sec string) []infoField {
 		return []infoField{{"cluster_enabled", 0}}
 	case "keyspace":
 		var out []infoField
-		now := db.now()
 		for i, ks := range db.dbs {
-			if n, exp := ks.liveCounts(now); n > 0 {
+			if n, exp := ks.len(), ks.expires(); n > 0 { // held keys, expired ones included until removed, as Redis counts
 				out = append(out, infoField{dbName(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, exp)})
 			}
 		}

@@ -26,15 +26,21 @@ package walkv
 // at appliedNow, so whether a node removed it or not changes no reply to a
 // replicated command.
 
-// sawExpired handles key, which the command found expired at x.now:
+// sawExpired handles it, which the command found expired at x.now:
 // removed at once if x holds DB.mu for writing (x.t is set exactly then),
-// else noted for reapNoted.
-func (x *exec) sawExpired(key string) {
+// else noted for reapNoted, unless reapLocked would refuse it (a pause,
+// or in cluster mode a deadline appliedNow has not reached): a read must
+// not take the write lock for nothing on every access.
+func (x *exec) sawExpired(it *item) {
 	if x.t != nil {
-		x.db.reapLocked(x.dbi, key, x.now)
+		x.db.reapLocked(x.dbi, it.key, x.now)
 		return
 	}
-	x.reap = append(x.reap, key)
+	db := x.db
+	if db.clientsPaused.Load() || db.clustered() && !it.expired(db.appliedNow) {
+		return // appliedNow is guarded by DB.mu, held here for reading
+	}
+	x.reap = append(x.reap, it.key)
 }
 
 // reapNoted removes the keys a read command noted, if still expired. They

@@ -92,20 +92,21 @@ func (r *replicator) Propose(ctx context.Context, data []byte) (any, error) {
 	return res, err
 }
 
-func (r *replicator) RemoveDamaged(ctx context.Context, id string) error {
-	err := r.node.DemoteMember(ctx, id) // repair.go: it rejoins as a non-voter
+// leaderErr marks raftlog's not-leader error as walkv's, which the
+// server answers with a redirect; other errors pass unchanged.
+func leaderErr(err error) error {
 	if errors.Is(err, raftlog.ErrNotLeader) {
 		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
 	}
 	return err
 }
 
+func (r *replicator) RemoveDamaged(ctx context.Context, id string) error {
+	return leaderErr(r.node.DemoteMember(ctx, id)) // repair.go: it rejoins as a non-voter
+}
+
 func (r *replicator) ConfirmRead(ctx context.Context, lease bool) error {
-	err := r.node.ConfirmRead(ctx, lease)
-	if errors.Is(err, raftlog.ErrNotLeader) {
-		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
-	}
-	return err
+	return leaderErr(r.node.ConfirmRead(ctx, lease))
 }
 
 func (r *replicator) Leader() (string, bool) {
@@ -135,11 +136,7 @@ func (r *replicator) Join(ctx context.Context, id, raftAddr, clientAddr string) 
 	if err := r.record(ctx, id, clientAddr); err != nil {
 		return err
 	}
-	err := r.node.AddVoter(ctx, id, raftAddr)
-	if errors.Is(err, raftlog.ErrNotLeader) {
-		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
-	}
-	return err
+	return leaderErr(r.node.AddVoter(ctx, id, raftAddr))
 }
 
 // record proposes a member entry unless the table already holds it.

@@ -235,29 +235,17 @@ func (r *replicator) JoinNonvoter(ctx context.Context, id, raftAddr, clientAddr 
 	if err := r.record(ctx, id, clientAddr); err != nil {
 		return err
 	}
-	err := r.node.AddNonvoter(ctx, id, raftAddr)
-	if errors.Is(err, raftlog.ErrNotLeader) {
-		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
-	}
-	return err
+	return leaderErr(r.node.AddNonvoter(ctx, id, raftAddr))
 }
 
 // Forget removes member id from the raft configuration.
 func (r *replicator) Forget(ctx context.Context, id string) error {
-	err := r.node.RemoveServer(ctx, id)
-	if errors.Is(err, raftlog.ErrNotLeader) {
-		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
-	}
-	return err
+	return leaderErr(r.node.RemoveServer(ctx, id))
 }
 
 // TransferLeader hands leadership to id (any voter if empty).
 func (r *replicator) TransferLeader(_ context.Context, id string) error {
-	err := r.node.TransferLeadership(id)
-	if errors.Is(err, raftlog.ErrNotLeader) {
-		return fmt.Errorf("%w: %w", walkv.ErrNotLeader, err)
-	}
-	return err
+	return leaderErr(r.node.TransferLeadership(id))
 }
 
 var (
